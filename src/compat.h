@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * compat.h - every kernel API difference the module cares about, in one place.
+ *
+ * Decisions are made by feature probes (scripts/conftest.sh compiles a tiny
+ * file per probe against the target kernel's headers and writes the
+ * VCN_HAVE_* results to conftest.h), never by LINUX_VERSION_CODE: distro
+ * kernels backport APIs, so versions lie. The rest of the source reads like
+ * current upstream code and uses only the names defined here.
+ */
+#ifndef VCN_COMPAT_H
+#define VCN_COMPAT_H
+
+#include <linux/device.h>
+#include "conftest.h"
+
+#if IS_ENABLED(CONFIG_IOMMUFD_NOIOMMU)
+#error "This kernel already has cdev no-IOMMU (CONFIG_IOMMUFD_NOIOMMU): use its own vfio-pci"
+#endif
+
+/*
+ * struct device_type::devnode took a non-const device until v6.2
+ * (commit "driver core: make struct device_type.devnode() take a const *").
+ */
+#ifdef VCN_HAVE_DEVNODE_CONST_DEV
+#define vcn_devnode_dev_t const struct device
+#else
+#define vcn_devnode_dev_t struct device
+#endif
+
+/* bus_register() and friends take a const struct bus_type * (v6.4+) */
+#ifdef VCN_HAVE_BUS_REGISTER_CONST
+#define vcn_bus_const const
+#else
+#define vcn_bus_const
+#endif
+
+/* struct device::iommu only exists with CONFIG_IOMMU_API (a config, not an API) */
+#ifdef CONFIG_IOMMU_API
+#define vcn_dev_iommu(dev)	((dev)->iommu)
+#else
+#define vcn_dev_iommu(dev)	NULL
+#endif
+
+/*
+ * The iommufd context node: /dev/iommu when the kernel has no iommufd of its
+ * own (every Debian kernel so far), so that upstream programs run unchanged;
+ * otherwise a node of ours that cannot collide with the kernel's.
+ */
+#if IS_ENABLED(CONFIG_IOMMUFD)
+#define VCN_ICTX_NAME		"noiommu-iommufd"
+#define VCN_ICTX_NODENAME	"vfio/noiommu-iommufd"
+#else
+#define VCN_ICTX_NAME		"iommu"
+#define VCN_ICTX_NODENAME	NULL
+#endif
+
+#endif /* VCN_COMPAT_H */

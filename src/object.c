@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * object.c - a context's object table: ids, types, users, destruction.
+ *
+ * An id is reserved first (the slot holds a zero entry, invisible to lookups)
+ * and published by vcn_obj_finalize() once the object is complete, so no
+ * lookup ever sees a half-built object. Ids start at 1, as upstream's.
+ *
+ * obj->users: the table's own reference plus one per holder. Lookups take
+ * one under the xa_lock with refcount_inc_not_zero(); IOMMU_DESTROY succeeds
+ * only when the table's is the last (refcount_dec_if_one() under the same
+ * lock), else EBUSY; internal removal erases the id and drops the table's
+ * reference, and the last put frees the object.
+ *
+ * Locks: vcn_ctx.objs xa_lock (innermost; nothing sleeps under it).
+ */
+#include <linux/slab.h>
+#include <linux/xarray.h>
+
+#include "vcn.h"
+
+int vcn_obj_reserve(struct vcn_ctx *ctx, struct vcn_obj *obj,
+		    enum vcn_obj_type type)
+{
+	int ret;
+
+	obj->type = type;
+	obj->ctx = ctx;
+	refcount_set(&obj->users, 1);
+	ret = xa_alloc(&ctx->objs, &obj->id, NULL, xa_limit_31b,
+		       GFP_KERNEL_ACCOUNT);
+	return ret == -EBUSY ? -ENOSPC : ret;
+}
+
+void vcn_obj_finalize(struct vcn_obj *obj)
+{
+	void *old;
+
+	/* the slot is reserved: replacing it never allocates */
+	old = xa_store(&obj->ctx->objs, obj->id, obj, GFP_KERNEL);
+	WARN_ON(old);
+}
+
+void vcn_obj_abort(struct vcn_obj *obj)
+{
+	xa_erase(&obj->ctx->objs, obj->id);
+}
+
+struct vcn_obj *vcn_obj_get(struct vcn_ctx *ctx, u32 id,
+			    enum vcn_obj_type type)
+{
+	struct vcn_obj *obj;
+
+	xa_lock(&ctx->objs);
+	obj = xa_load(&ctx->objs, id);
+	if (!obj || (type != VCN_OBJ_ANY && obj->type != type) ||
+	    !refcount_inc_not_zero(&obj->users))
+		obj = ERR_PTR(-ENOENT);
+	xa_unlock(&ctx->objs);
+	return obj;
+}
+
+void vcn_obj_free(struct vcn_obj *obj)
+{
+	switch (obj->type) {
+	case VCN_OBJ_IOAS:
+		vcn_ioas_free(container_of(obj, struct vcn_ioas, obj));
+		break;
+	case VCN_OBJ_HWPT:
+		vcn_hwpt_free(container_of(obj, struct vcn_hwpt, obj));
+		break;
+	case VCN_OBJ_DEVICE:
+		kfree(container_of(obj, struct vcn_idev, obj));
+		break;
+	default:
+		WARN_ON(1);
+	}
+}
+
+void vcn_obj_put(struct vcn_obj *obj)
+{
+	if (refcount_dec_and_test(&obj->users))
+		vcn_obj_free(obj);
+}
+
+/* Drop the table's reference of an object that is still listed. */
+void vcn_obj_remove(struct vcn_obj *obj)
+{
+	void *old;
+
+	old = xa_erase(&obj->ctx->objs, obj->id);
+	WARN_ON(old != obj);
+	vcn_obj_put(obj);
+}
+
+/* IOMMU_DESTROY: only an object nobody else holds can go. */
+int vcn_obj_destroy_user(struct vcn_ctx *ctx, u32 id)
+{
+	struct vcn_obj *obj;
+
+	xa_lock(&ctx->objs);
+	obj = xa_load(&ctx->objs, id);
+	if (!obj) {
+		xa_unlock(&ctx->objs);
+		return -ENOENT;
+	}
+	if (!refcount_dec_if_one(&obj->users)) {
+		xa_unlock(&ctx->objs);
+		return -EBUSY;
+	}
+	__xa_erase(&ctx->objs, id);
+	xa_unlock(&ctx->objs);
+	vcn_obj_free(obj);
+	return 0;
+}
+
+int vcn_ioctl_destroy(struct vcn_ucmd *ucmd)
+{
+	struct iommu_destroy *cmd = ucmd->cmd;
+
+	return vcn_obj_destroy_user(ucmd->ctx, cmd->id);
+}
+
+/*
+ * Context release: no device can be bound any more (a bound device holds
+ * the context's file), so no hwpt is left and every object is free to go.
+ * Objects still held by another would be a refcount bug: repeat until a pass
+ * frees nothing, then complain about what is left rather than free it.
+ */
+void vcn_obj_destroy_all(struct vcn_ctx *ctx)
+{
+	struct vcn_obj *obj;
+	unsigned long id;
+	bool progress;
+
+	do {
+		progress = false;
+		xa_for_each(&ctx->objs, id, obj) {
+			if (vcn_obj_destroy_user(ctx, id) == 0)
+				progress = true;
+		}
+	} while (progress);
+	WARN_ON(!xa_empty(&ctx->objs));
+}

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vcn.h - internal interfaces of vfio_cdev_noiommu.
+ *
+ * Lock order (outermost first); every file that takes one of these says so:
+ *
+ *   vcn_device.lock        (mutex, per PCI device: bind/attach/open state)
+ *     vcn_ctx.lock         (mutex, per context: the object graph, attach counts)
+ *       vcn_ctx.objs xa_lock (spinlock: id table and object users counts)
+ *
+ * The device table (devtable.c) has its own internal xarray lock and is never
+ * held while taking any of the above.
+ */
+#ifndef VCN_H
+#define VCN_H
+
+#include <linux/cdev.h>
+#include <linux/completion.h>
+#include <linux/device.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/refcount.h>
+#include <linux/xarray.h>
+
+#include "compat.h"
+#include "vfio_cdev_noiommu.h"
+
+#define VCN_DRV_NAME	"vfio-cdev-noiommu"
+
+/* main.c */
+extern bool vcn_enable_unsafe_noiommu_mode;
+
+/* ---- context node and its objects (ictx.c, object.c, ioas.c, hwpt.c) ---- */
+
+enum vcn_obj_type {
+	VCN_OBJ_ANY,
+	VCN_OBJ_DEVICE,
+	VCN_OBJ_IOAS,
+	VCN_OBJ_HWPT,
+};
+
+/*
+ * An object of a context, named by an id in ctx->objs. @users counts the
+ * table's own reference plus every holder, short- or long-term; the object is
+ * destroyed when it reaches zero. Lookups take a user under the xa_lock, so a
+ * zero count can only be seen after the object left the table.
+ */
+struct vcn_obj {
+	enum vcn_obj_type type;
+	u32 id;
+	refcount_t users;
+	struct vcn_ctx *ctx;
+};
+
+struct vcn_ctx {
+	struct xarray objs;
+	struct mutex lock;	/* the object graph: attach, detach, auto hwpt */
+	struct file *file;
+};
+
+struct vcn_ioas {
+	struct vcn_obj obj;
+	unsigned int ndevs;	/* devices attached through hwpts; ctx->lock */
+};
+
+/* The per-attach page-table object upstream creates for a no-IOMMU device. */
+struct vcn_hwpt {
+	struct vcn_obj obj;
+	struct vcn_ioas *ioas;	/* holds a user of the IOAS */
+	unsigned int ndevs;	/* ctx->lock; at zero the hwpt is removed */
+};
+
+struct vcn_idev {
+	struct vcn_obj obj;
+	struct vcn_device *vdev;
+};
+
+int vcn_ictx_init(void);
+void vcn_ictx_exit(void);
+struct vcn_ctx *vcn_ctx_from_file(struct file *file);
+const char *vcn_ictx_path(void);
+
+int vcn_obj_reserve(struct vcn_ctx *ctx, struct vcn_obj *obj,
+		    enum vcn_obj_type type);
+void vcn_obj_finalize(struct vcn_obj *obj);
+void vcn_obj_abort(struct vcn_obj *obj);
+struct vcn_obj *vcn_obj_get(struct vcn_ctx *ctx, u32 id,
+			    enum vcn_obj_type type);
+void vcn_obj_put(struct vcn_obj *obj);
+int vcn_obj_destroy_user(struct vcn_ctx *ctx, u32 id);
+void vcn_obj_remove(struct vcn_obj *obj);
+void vcn_obj_destroy_all(struct vcn_ctx *ctx);
+void vcn_obj_free(struct vcn_obj *obj);
+
+struct vcn_ioas *vcn_ioas_alloc(struct vcn_ctx *ctx);
+void vcn_ioas_free(struct vcn_ioas *ioas);
+
+int vcn_hwpt_attach(struct vcn_ctx *ctx, u32 *pt_id, struct vcn_hwpt **out);
+void vcn_hwpt_detach(struct vcn_hwpt *hwpt);
+void vcn_hwpt_free(struct vcn_hwpt *hwpt);
+
+/* dispatch entries (ictx.c) */
+struct vcn_ucmd {
+	struct vcn_ctx *ctx;
+	void __user *ubuffer;
+	u32 user_size;
+	void *cmd;
+};
+
+int vcn_ucmd_respond(struct vcn_ucmd *ucmd, size_t len);
+int vcn_ioctl_destroy(struct vcn_ucmd *ucmd);
+int vcn_ioctl_ioas_alloc(struct vcn_ucmd *ucmd);
+
+/* ---- PCI devices (pci_driver.c, device.c, devtable.c, group.c) ---- */
+
+struct vcn_device {
+	struct pci_dev *pdev;
+	unsigned int index;
+	struct device *dir;	/* "vfio-dev" under the PCI device */
+	struct device dev;	/* noiommu-vfioN, owner of the cdev */
+	struct cdev cdev;
+	/* 1 while registered, +1 per open file; zero completes @comp */
+	refcount_t registration;
+	struct completion comp;
+
+	struct mutex lock;	/* protects everything below */
+	unsigned int open_count;	/* bound files: 0 or 1 for a cdev */
+	struct vcn_hwpt *hwpt;		/* attached page table, or NULL */
+};
+
+struct vcn_dfile {
+	struct vcn_device *vdev;
+	struct file *ictx_file;		/* bound context; holds a file ref */
+	struct vcn_idev *idev;		/* our device object in that context */
+	bool access_granted;		/* smp_store_release after bind */
+};
+
+int vcn_device_register(struct pci_dev *pdev, struct vcn_device **out);
+void vcn_device_unregister(struct vcn_device *vdev);
+bool vcn_device_try_get_registration(struct vcn_device *vdev);
+void vcn_device_put_registration(struct vcn_device *vdev);
+int vcn_device_chrdev_init(void);
+void vcn_device_chrdev_exit(void);
+
+int vcn_devtable_add(struct vcn_device *vdev);
+void vcn_devtable_remove(struct vcn_device *vdev);
+
+int vcn_pci_driver_init(const char *ids);
+void vcn_pci_driver_exit(void);
+
+/* group.c: the group-facing lifecycle steps, NULL-group behaviour */
+int vcn_group_set(struct vcn_device *vdev);
+void vcn_group_remove(struct vcn_device *vdev);
+void vcn_group_register(struct vcn_device *vdev);
+void vcn_group_unregister(struct vcn_device *vdev);
+int vcn_group_block(struct vcn_device *vdev);
+void vcn_group_unblock(struct vcn_device *vdev);
+bool vcn_group_has_container(struct vcn_device *vdev);
+
+/* cdev.c, device_iommufd.c */
+extern const struct file_operations vcn_device_fops;
+long vcn_df_bind(struct vcn_dfile *df, void __user *arg);
+long vcn_df_attach(struct vcn_dfile *df, void __user *arg);
+long vcn_df_detach(struct vcn_dfile *df, void __user *arg);
+void vcn_df_unbind(struct vcn_dfile *df);
+
+#endif /* VCN_H */
