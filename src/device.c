@@ -6,9 +6,11 @@
  * with a "dev" attribute, and /dev/vfio/devices/noiommu-vfioN. Upstream gets
  * the "vfio-dev" directory from a class of that name; we must not register
  * that class (it would stop the kernel's own vfio.ko from loading), so
- * "vfio-dev" is a plain child device of the PCI device and noiommu-vfioN a
- * device on our own bus below it (a bus, unlike a classless device, emits
- * uevents, so udev rules can match SUBSYSTEM=="vfio_cdev_noiommu").
+ * "vfio-dev" is a bare kobject under the PCI device, and noiommu-vfioN a
+ * device on our own bus placed in it: a bus device with no parent device
+ * keeps the kobject parent it was given, and a bus (unlike a classless
+ * device) emits uevents, so udev rules can match
+ * SUBSYSTEM=="vfio_cdev_noiommu".
  *
  * Lifetime: @registration is 1 while the PCI driver holds the device plus one
  * per open file. Unregister drops the driver's count and waits for the files
@@ -49,35 +51,22 @@ static const struct device_type vcn_device_type = {
 	.release = vcn_device_release,
 };
 
-static void vcn_dir_release(struct device *dev)
+/*
+ * "vfio-dev" is a bare kobject, so the directory holds nothing but the
+ * noiommu-vfioN entries, exactly as upstream's class glue directory does.
+ */
+static struct kobject *vcn_dir_create(struct pci_dev *pdev)
 {
-	kfree(dev);
+	struct kobject *dir;
+
+	dir = kobject_create_and_add("vfio-dev", &pdev->dev.kobj);
+	return dir ?: ERR_PTR(-ENOMEM);
 }
 
-static struct device *vcn_dir_create(struct pci_dev *pdev)
+static void vcn_dir_destroy(struct kobject *dir)
 {
-	struct device *dir;
-	int ret;
-
-	dir = kzalloc(sizeof(*dir), GFP_KERNEL);
-	if (!dir)
-		return ERR_PTR(-ENOMEM);
-	device_initialize(dir);
-	dir->parent = &pdev->dev;
-	dir->release = vcn_dir_release;
-	ret = dev_set_name(dir, "vfio-dev");
-	if (!ret)
-		ret = device_add(dir);
-	if (ret) {
-		put_device(dir);
-		return ERR_PTR(ret);
-	}
-	return dir;
-}
-
-static void vcn_dir_destroy(struct device *dir)
-{
-	device_unregister(dir);
+	kobject_del(dir);
+	kobject_put(dir);
 }
 
 bool vcn_device_try_get_registration(struct vcn_device *vdev)
@@ -135,7 +124,7 @@ int vcn_device_register(struct pci_dev *pdev, struct vcn_device **out)
 		ret = PTR_ERR(vdev->dir);
 		goto err_group;
 	}
-	vdev->dev.parent = vdev->dir;
+	vdev->dev.kobj.parent = vdev->dir;
 
 	/* As upstream: the taint is taken when the device is registered. */
 	add_taint(TAINT_USER, LOCKDEP_STILL_OK);

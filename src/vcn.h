@@ -116,7 +116,7 @@ int vcn_ioctl_ioas_alloc(struct vcn_ucmd *ucmd);
 struct vcn_device {
 	struct pci_dev *pdev;
 	unsigned int index;
-	struct device *dir;	/* "vfio-dev" under the PCI device */
+	struct kobject *dir;	/* "vfio-dev" under the PCI device */
 	struct device dev;	/* noiommu-vfioN, owner of the cdev */
 	struct cdev cdev;
 	/* 1 while registered, +1 per open file; zero completes @comp */

@@ -1,0 +1,22 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# install-deps.sh: install the Debian 12 packages that the build, the tests
+# and the demo need (as root, non-interactive, idempotent: nothing is fetched
+# when everything is present). Not root: only report what is missing.
+set -eu
+pkgs="build-essential linux-headers-amd64 linux-image-amd64 linux-source-6.1 \
+qemu-system-x86 busybox-static cpio kmod xz-utils lz4 gzip sparse dkms libc6-dev"
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing packages:$missing (run as root to install them)" >&2
+	exit 1
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

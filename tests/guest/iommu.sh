@@ -1,0 +1,18 @@
+# SPDX-License-Identifier: GPL-2.0
+# iommu.sh - the in-guest suite on a guest WITH a virtual IOMMU (intel-iommu):
+# every device has an IOMMU group, so every bind must be refused.
+. /rig/lib.sh
+
+EDU=$(find_bdf 1234 11e8)
+NVME=$(find_bdf 1b36 0010)
+check "the guest really has an IOMMU: edu has an iommu_group" test -e "/sys/bus/pci/devices/$EDU/iommu_group"
+check "insmod with the parameter on" insmod "$KO" enable_unsafe_noiommu_mode=1
+override "$EDU" "$DRV"
+check "the bind write itself succeeds" probe "$EDU"
+check_not "edu behind an IOMMU is refused" is_bound "$EDU"
+check "the refusal says the device has an IOMMU and names vfio-pci" dmesg_has "$EDU: refusing to bind: device is behind an IOMMU; use vfio-pci"
+check "no node created" test -z "$(ls /dev/vfio/devices 2>/dev/null)"
+check_not "no TAINT_USER" tainted_user
+check_not "new_id is refused the same way for nvme" sh -c "echo '1b36 0010' > $DRVDIR/new_id; [ -e /sys/bus/pci/devices/$NVME/vfio-dev ]"
+check "rmmod" rmmod vfio_cdev_noiommu
+finish

@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: GPL-2.0
+# lib.sh - helpers for the in-guest shell suites (sourced). Every check prints
+# one TAP line, "ok - what" or "not ok - what"; the host counts them.
+
+DRV=vfio-cdev-noiommu
+DRVDIR=/sys/bus/pci/drivers/$DRV
+PARAMS=/sys/module/vfio_cdev_noiommu/parameters
+KO=/rig/vfio_cdev_noiommu.ko
+FAILS=0
+
+pass() { echo "ok - $*"; }
+fail() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }
+# check "what" command...: passes when the command succeeds
+check() { what=$1; shift; if "$@" >/tmp/check.out 2>&1; then pass "$what"; else fail "$what"; sed 's/^/#   /' /tmp/check.out; fi; }
+# check_not "what" command...: passes when the command fails
+check_not() { what=$1; shift; if "$@" >/tmp/check.out 2>&1; then fail "$what"; sed 's/^/#   /' /tmp/check.out; else pass "$what"; fi; }
+
+find_bdf() { # vendor device -> first BDF
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = "0x$1" ] && [ "$(cat "$d/device")" = "0x$2" ] && { echo "${d##*/}"; return 0; }
+	done
+	return 1
+}
+driver_of() { [ -e "/sys/bus/pci/devices/$1/driver" ] && basename "$(readlink "/sys/bus/pci/devices/$1/driver")" || echo none; }
+is_bound() { [ "$(driver_of "$1")" = "$DRV" ]; }
+node_name() { ls "/sys/bus/pci/devices/$1/vfio-dev" 2>/dev/null | head -n1; }
+tainted_user() { [ $(( $(cat /proc/sys/kernel/tainted) & 64 )) -ne 0 ]; }
+dmesg_has() { dmesg | grep -q -- "$1"; }
+# the node's major:minor (decimal) equals what sysfs says
+node_matches_sysfs() {
+	n=$(node_name "$1"); [ -n "$n" ] || return 1
+	[ -c "/dev/vfio/devices/$n" ] || return 1
+	want=$(cat "/sys/bus/pci/devices/$1/vfio-dev/$n/dev")
+	got=$(printf '%d:%d' "0x$(stat -c %t "/dev/vfio/devices/$n")" "0x$(stat -c %T "/dev/vfio/devices/$n")")
+	[ "$want" = "$got" ]
+}
+override() { echo "$2" >"/sys/bus/pci/devices/$1/driver_override"; }
+probe() { echo "$1" >/sys/bus/pci/drivers_probe; }
+unbind() { echo "$1" >"/sys/bus/pci/devices/$1/driver/unbind"; }
+load_kmods() { while read -r m; do insmod "/rig/kmod/$m" 2>/dev/null || grep -q "^${m%.ko} " /proc/modules || return 1; done <"/rig/kmod/$1.order"; }
+unload_kmods() { tac "/rig/kmod/$1.order" | while read -r m; do rmmod "${m%.ko}" 2>/dev/null; done; ! grep -q '^vfio ' /proc/modules; }
+set_param() { echo "$2" >"$PARAMS/$1"; }
+
+# the run ends with the kernel log checked for every kind of splat
+dmesg_clean() {
+	if dmesg | grep -E 'BUG:|WARNING:|Oops|Call Trace|general protection|refcount_t:|list_add corruption|UBSAN|KASAN'; then
+		fail "kernel log has no BUG/WARNING/Oops"
+	else
+		pass "kernel log has no BUG/WARNING/Oops"
+	fi
+}
+finish() {
+	dmesg_clean
+	[ "$FAILS" = 0 ] || { echo "# --- dmesg ---"; dmesg | tail -n 80 | sed 's/^/# /'; }
+	echo "# suite done, $FAILS failed"
+}

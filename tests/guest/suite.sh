@@ -1,0 +1,166 @@
+# SPDX-License-Identifier: GPL-2.0
+# suite.sh - the in-guest suite on a guest without an IOMMU: module load and
+# parameters, every way of binding, the refusals, the groupless device table,
+# the cdev and sysfs layout, the uAPI suite (vcn_test), concurrency, and
+# coexistence with the kernel's own vfio modules. One TAP line per check.
+. /rig/lib.sh
+
+EDU=$(find_bdf 1234 11e8)
+NVME=$(find_bdf 1b36 0010)
+TESTDEV=$(find_bdf 1b36 0005)
+BRIDGE=$(find_bdf 1b36 0001)	# PCI-PCI bridge: header type 1
+HOSTBR=$(find_bdf 8086 29c0)	# host bridge: header type 0, class 0600
+echo "# edu=$EDU nvme=$NVME testdev=$TESTDEV bridge=$BRIDGE hostbridge=$HOSTBR"
+
+# ---- load ----
+check "insmod the dkms-built module" insmod "$KO"
+check "module is loaded" grep -q '^vfio_cdev_noiommu ' /proc/modules
+check "enable_unsafe_noiommu_mode defaults to N" grep -qx N "$PARAMS/enable_unsafe_noiommu_mode"
+check "ids= is not exposed in sysfs (load-time only, as vfio-pci)" test ! -e "$PARAMS/ids"
+check "sysfs names the context node /dev/iommu" grep -qx /dev/iommu "$PARAMS/iommufd_node"
+check_not "iommufd_node cannot be written" sh -c "echo /dev/x > $PARAMS/iommufd_node"
+check "/dev/iommu is a char device, mode 0600" sh -c '[ -c /dev/iommu ] && [ "$(stat -c %a /dev/iommu)" = 600 ]'
+check "driver is registered with no static ids" sh -c "[ -d $DRVDIR ] && [ ! -e /sys/bus/pci/devices/$EDU/driver ]"
+check_not "loading sets no TAINT_USER" tainted_user
+
+# ---- refusal: parameter off ----
+override "$EDU" "$DRV"
+check "bind with the parameter off: the sysfs write succeeds" probe "$EDU"
+check_not "bind with the parameter off: device stays unbound" is_bound "$EDU"
+check "bind with the parameter off: dmesg says why and what to do" dmesg_has "no-IOMMU mode is off; to accept"
+check "bind with the parameter off: no node, no vfio-dev dir" sh -c "[ ! -e /sys/bus/pci/devices/$EDU/vfio-dev ] && [ -z \"\$(ls /dev/vfio/devices 2>/dev/null)\" ]"
+check_not "bind with the parameter off: no TAINT_USER" tainted_user
+
+# ---- parameter writable at run time ----
+check_not "parameter rejects junk" set_param enable_unsafe_noiommu_mode banana
+check "parameter can be turned on at run time" set_param enable_unsafe_noiommu_mode 1
+check "parameter reads Y" grep -qx Y "$PARAMS/enable_unsafe_noiommu_mode"
+
+# ---- bind by driver_override + drivers_probe ----
+check "driver_override + drivers_probe binds edu" probe "$EDU"
+check "edu is bound" is_bound "$EDU"
+check "edu gets noiommu-vfio0" test "$(node_name "$EDU")" = noiommu-vfio0
+check "/dev/vfio/devices/noiommu-vfio0 matches sysfs vfio-dev/noiommu-vfio0/dev" node_matches_sysfs "$EDU"
+check "vfio-dev/ holds exactly noiommu-vfio0, as upstream's class dir" test "$(ls /sys/bus/pci/devices/$EDU/vfio-dev)" = noiommu-vfio0
+check "device node is root-only (0600)" test "$(stat -c %a /dev/vfio/devices/noiommu-vfio0)" = 600
+check "binding taints the kernel (TAINT_USER)" tainted_user
+check "binding logs the taint warning" dmesg_has "Adding kernel taint for vfio-noiommu cdev"
+check "the node's device is on our bus (uevents reach udev)" test "$(basename "$(readlink "/sys/bus/pci/devices/$EDU/vfio-dev/noiommu-vfio0/subsystem")")" = vfio_cdev_noiommu
+check "node's uevent names the /dev path" grep -qx 'DEVNAME=vfio/devices/noiommu-vfio0' "/sys/bus/pci/devices/$EDU/vfio-dev/noiommu-vfio0/uevent"
+
+# ---- groupless ----
+check "no iommu_group link on the device" test ! -e "/sys/bus/pci/devices/$EDU/iommu_group"
+check "no iommu groups exist at all" test -z "$(ls /sys/kernel/iommu_groups 2>/dev/null)"
+check "no /dev/vfio/N or /dev/vfio/noiommu-N group files" test "$(ls /dev/vfio)" = devices
+check "no vfio or vfio-dev class registered by us" sh -c '[ ! -e /sys/class/vfio-dev ] && [ ! -e /sys/class/vfio ]'
+
+# ---- uAPI suite on edu ----
+VCN_BDF=$EDU /rig/vcn_test
+check "edu still bound after the uAPI suite" is_bound "$EDU"
+
+# ---- bind by new_id (nvme) ----
+check "new_id 1b36 0010 binds nvme" sh -c "echo '1b36 0010' > $DRVDIR/new_id"
+check "nvme is bound" is_bound "$NVME"
+check "nvme gets the next index, noiommu-vfio1" test "$(node_name "$NVME")" = noiommu-vfio1
+check "nvme node matches sysfs" node_matches_sysfs "$NVME"
+check "remove_id 1b36 0010" sh -c "echo '1b36 0010' > $DRVDIR/remove_id"
+check_not "remove_id of an id never added fails" sh -c "echo 'abcd ef01' > $DRVDIR/remove_id"
+check_not "new_id with junk fails" sh -c "echo 'zz' > $DRVDIR/new_id"
+
+# ---- bind by the bind file (pci-testdev) ----
+override "$TESTDEV" "$DRV"
+check "bind file binds pci-testdev" sh -c "echo $TESTDEV > $DRVDIR/bind"
+check "pci-testdev gets noiommu-vfio2" test "$(node_name "$TESTDEV")" = noiommu-vfio2
+check_not "binding an already-bound device fails" sh -c "echo $TESTDEV > $DRVDIR/bind"
+check_not "bind of a nonexistent BDF fails" sh -c "echo 0000:00:1e.7 > $DRVDIR/bind"
+
+# ---- unbind frees the index; it is reused ----
+check "unbind edu" unbind "$EDU"
+check "edu's node and vfio-dev dir are gone" sh -c "[ ! -e /dev/vfio/devices/noiommu-vfio0 ] && [ ! -e /sys/bus/pci/devices/$EDU/vfio-dev ]"
+check "rebind edu through the bind file" sh -c "echo $EDU > $DRVDIR/bind"
+check "edu reuses index 0" test "$(node_name "$EDU")" = noiommu-vfio0
+check "uAPI smoke after rebind" /rig/vcn_tool info "$EDU"
+
+# ---- refusals: not a normal endpoint ----
+override "$HOSTBR" "$DRV"
+probe "$HOSTBR"
+check_not "host bridge (class 0600) is refused" is_bound "$HOSTBR"
+check "host bridge refusal is explained in dmesg" dmesg_has "$HOSTBR: refusing to bind: not a normal endpoint"
+override "$HOSTBR" ""
+override "$BRIDGE" "$DRV"
+probe "$BRIDGE"
+check_not "PCI-PCI bridge (header type 1) is refused" is_bound "$BRIDGE"
+check "PCI-PCI bridge refusal is explained in dmesg" dmesg_has "$BRIDGE: refusing to bind: not a normal endpoint (header type 1"
+override "$BRIDGE" ""
+
+# ---- parameter off again: existing devices stay, new binds refused ----
+set_param enable_unsafe_noiommu_mode 0
+unbind "$TESTDEV"
+probe "$TESTDEV"
+check_not "with the parameter turned off again, a new bind is refused" is_bound "$TESTDEV"
+check "devices bound earlier stay bound" is_bound "$EDU"
+set_param enable_unsafe_noiommu_mode 1
+
+# ---- concurrent open vs bind/unbind ----
+/rig/vcn_tool openloop "$EDU" 8 >/tmp/openloop.out 2>&1 &
+loop=$!
+i=0
+while [ $i -lt 25 ]; do
+	echo "$EDU" >"$DRVDIR/unbind" 2>/dev/null
+	echo "$EDU" >"$DRVDIR/bind" 2>/dev/null
+	i=$((i + 1))
+done
+wait $loop
+lrc=$?
+sed 's/^/# /' /tmp/openloop.out
+check "open/bind racing 25 unbind/bind cycles: opener saw no unexpected errno" test $lrc = 0
+check "after the race edu is bound with a matching node" node_matches_sysfs "$EDU"
+check "after the race the device still binds and attaches" /rig/vcn_tool info "$EDU"
+
+# ---- unbind while open: unbind waits for the last close ----
+sh -c "exec 3<>/dev/vfio/devices/$(node_name "$EDU"); sleep 3" &
+holder=$!
+sleep 1
+start=$(date +%s)
+unbind "$EDU"
+took=$(( $(date +%s) - start ))
+wait $holder
+check "unbind with the node open waits for the close (${took}s)" test "$took" -ge 1
+check "and then completes" sh -c "! [ -e /sys/bus/pci/devices/$EDU/driver ]"
+
+# ---- rmmod leaves nothing behind ----
+check "rmmod while devices are bound" rmmod vfio_cdev_noiommu
+check "no device is left on the driver" sh -c "[ ! -e /sys/bus/pci/devices/$NVME/driver ] && [ ! -e /sys/bus/pci/devices/$NVME/vfio-dev ]"
+check "no nodes left" sh -c '[ ! -e /dev/iommu ] && [ -z "$(ls /dev/vfio/devices 2>/dev/null)" ]'
+check "no bus, driver or module left in sysfs" sh -c "[ ! -e /sys/bus/vfio_cdev_noiommu ] && [ ! -e $DRVDIR ] && [ ! -e /sys/module/vfio_cdev_noiommu ]"
+
+# ---- ids= ----
+override "$EDU" ""
+override "$TESTDEV" ""
+check "insmod with ids=1234:11e8,bad-entry and the parameter on" insmod "$KO" enable_unsafe_noiommu_mode=1 ids=1234:11e8,zzzz
+check "ids= binds edu at load" is_bound "$EDU"
+check "ids= leaves other devices alone" sh -c "! [ -e /sys/bus/pci/devices/$TESTDEV/driver ]"
+check "a bad ids= entry is reported" dmesg_has 'invalid id string "zzzz"'
+check "uAPI smoke on the ids= bound device" /rig/vcn_tool info "$EDU"
+check "rmmod" rmmod vfio_cdev_noiommu
+
+# ---- coexistence with the kernel's vfio.ko (both orders) ----
+check "kernel vfio-pci stack loads first" load_kmods vfio-pci
+check "vfio.ko registered its vfio-dev class" test -d /sys/class/vfio-dev
+check "then our module loads beside it" insmod "$KO" enable_unsafe_noiommu_mode=1
+override "$EDU" "$DRV"
+probe "$EDU"
+check "and binds edu" node_matches_sysfs "$EDU"
+check "uAPI smoke beside vfio.ko" /rig/vcn_tool info "$EDU"
+check "rmmod ours" rmmod vfio_cdev_noiommu
+check "kernel vfio stack unloads" unload_kmods vfio-pci
+check "our module first" insmod "$KO" enable_unsafe_noiommu_mode=1
+probe "$EDU"
+check "binds edu" is_bound "$EDU"
+check "then the kernel's vfio-pci stack still loads" load_kmods vfio-pci
+check "vfio-pci registered beside us" test -d /sys/bus/pci/drivers/vfio-pci
+check "uAPI smoke with vfio.ko loaded after us" /rig/vcn_tool info "$EDU"
+check "kernel vfio stack unloads" unload_kmods vfio-pci
+check "rmmod ours" rmmod vfio_cdev_noiommu
+
+finish

@@ -1,0 +1,39 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# run-guest.sh INITRD LOG
+#   Boots a Debian kernel with INITRD under QEMU (TCG: no KVM on these
+#   machines) with the test devices: edu (1234:11e8), nvme (1b36:0010,
+#   serial from NVME_SERIAL), pci-testdev (1b36:0005) and a PCI-PCI bridge.
+#   The serial console goes to LOG. Env: KERNEL (an ELF vmlinux or bzImage),
+#   IOMMU=1 (q35 + intel-iommu: every device gets an IOMMU group), APPEND
+#   (extra kernel command line; KEY=value words reach /init's environment),
+#   MEM (512M), TIMEOUT (seconds, 600).
+set -u
+initrd=$1 log=$2
+: "${KERNEL:?KERNEL= vmlinux to boot}"
+MEM=${MEM:-512M}; TIMEOUT=${TIMEOUT:-600}; APPEND=${APPEND:-}
+nvme_img=$(mktemp "${TMPDIR:-/tmp}/vcn-nvme.XXXXXX")	# QEMU write-locks it: one per guest
+trap 'rm -f "$nvme_img"' EXIT
+truncate -s 64M "$nvme_img"
+if [ -n "${NVME_BLOCK0:-}" ]; then	# a marker in LBA 0 for the block-read test
+	printf '%s' "$NVME_BLOCK0" | dd of="$nvme_img" conv=notrunc 2>/dev/null
+fi
+machine="-machine q35"
+cmdline="console=ttyS0 panic=-1 oops=panic loglevel=6 $APPEND"
+if [ "${IOMMU:-0}" = 1 ]; then
+	machine="-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on"
+	cmdline="$cmdline intel_iommu=on"
+fi
+# shellcheck disable=SC2086
+timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg,thread=multi $machine -cpu max -smp 1 -m "$MEM" \
+	-nodefaults -nographic -monitor none -serial stdio -no-reboot \
+	-kernel "$KERNEL" -initrd "$initrd" -append "$cmdline" \
+	-device edu,dma_mask=0xffffffffffffffff \
+	-drive file="$nvme_img",if=none,id=nv0,format=raw \
+	-device nvme,drive=nv0,serial="${NVME_SERIAL:-vcn-serial-0001}" \
+	-device pci-testdev \
+	-device pci-bridge,chassis_nr=1,id=br1 \
+	</dev/null >"$log.raw" 2>&1
+rc=$?
+tr -d '\r' <"$log.raw" >"$log" && rm -f "$log.raw"
+exit $rc

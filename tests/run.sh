@@ -1,0 +1,106 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# run.sh - `make check`: everything, from a fresh Debian 12 machine to one
+# summary line.
+#   1. install what is missing (scripts/install-deps.sh)
+#   2. host checks: W=1 + sparse build, checkpatch, the uapi header
+#   3. dkms add/build/install the module for the stock Debian kernel
+#   4. boot that kernel under QEMU twice, in parallel: without an IOMMU (the
+#      full suite) and with intel-iommu (the refusals), the dkms-built module
+#      inside each
+#   5. count the TAP lines of every part, print "N passed, N failed"
+# Env: KREL (default: the newest installed Debian -amd64 kernel with headers),
+# VCN_BUILD (scratch dir, default /var/tmp/vcn-build), KEEP_LOGS=1.
+set -u
+cd "$(dirname "$0")/.."
+top=$(pwd)
+t0=$(date +%s)
+scripts/install-deps.sh || exit 1
+
+# never the running kernel: the machine's own is not a Debian kernel
+KREL=${KREL:-$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sed 's|.*/linux-headers-||' | sort -V | tail -n1)}
+[ -n "$KREL" ] && [ -e "/boot/vmlinuz-$KREL" ] || { echo "run.sh: no Debian kernel with headers found" >&2; exit 1; }
+B=${VCN_BUILD:-/var/tmp/vcn-build}/$KREL
+rm -rf "$B"; mkdir -p "$B"
+echo "== kernel $KREL, scratch $B"
+
+results=$B/results.tap
+: >"$results"
+ok() { echo "ok - $*" | tee -a "$results"; }
+notok() { echo "not ok - $*" | tee -a "$results"; }
+step() { what=$1; shift; if "$@" >"$B/step.log" 2>&1; then ok "$what"; else notok "$what"; sed 's/^/#   /' "$B/step.log" | tail -n 40; fi; }
+
+# ---- host checks ----
+step "W=1 + sparse (C=2) build for $KREL is silent" make -s KVER="$KREL" lint-build
+step "checkpatch --strict over src/ and include/ is clean" scripts/checkpatch-tree.sh
+step "uapi header compiles on Debian 12's own headers (-Wall -Werror, C and C++)" \
+	sh -c "gcc -Wall -Wextra -Werror -Iinclude -c tests/uapi_header_test.c -o $B/h.o && \
+	       g++ -x c++ -Wall -Wextra -Werror -Iinclude -c tests/uapi_header_test.c -o $B/h2.o"
+# Debian's own newer uapi headers: 6.12's have the vfio cdev ioctls but no
+# GET_PA, 7.3's have everything (fetched through a private apt state)
+for s in bookworm-backports trixie-backports; do
+	hdr=${VCN_CACHE:-/var/cache/vfio-cdev-noiommu}/libc-dev-$s
+	[ -d "$hdr/root/usr/include/linux" ] || scripts/deb-suite.sh "$s" extract "$hdr" linux-libc-dev >"$B/deb.log" 2>&1
+	step "uapi header compiles over $s's $(ls "$hdr"/linux-libc-dev_*.deb 2>/dev/null | sed 's/.*_\(.*\)_all.deb/linux-libc-dev \1/') (C and C++)" \
+		sh -c "gcc -Wall -Wextra -Werror -Iinclude -I$hdr/root/usr/include -c tests/uapi_header_test.c -o $B/h3.o && \
+		       g++ -x c++ -Wall -Wextra -Werror -Iinclude -I$hdr/root/usr/include -c tests/uapi_header_test.c -o $B/h4.o"
+done
+make -s KVER="$KREL" clean >/dev/null 2>&1
+
+# ---- dkms ----
+if ko=$(scripts/dkms.sh install "$KREL" 2>"$B/dkms.log"); then
+	ok "dkms add/build/install -k $KREL: $ko"
+else
+	notok "dkms add/build/install -k $KREL"; sed 's/^/#   /' "$B/dkms.log"
+	ko=
+fi
+step "dkms status lists the module as installed for $KREL" \
+	sh -c "dkms status -m vfio_cdev_noiommu -k $KREL | grep -q installed"
+step "modinfo: version from dkms.conf, parameters present" \
+	sh -c "modinfo $ko | grep -q \"^version: *$(sed -n 's/^PACKAGE_VERSION=\"\(.*\)\"/\1/p' dkms.conf)\$\" && \
+	       modinfo -p $ko | grep -q '^enable_unsafe_noiommu_mode:' && modinfo -p $ko | grep -q '^ids:'"
+
+# ---- guest programs and image ----
+step "test programs build (static, -Wall -Werror)" sh -c "\
+	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/vcn_test tests/vcn_test.c && \
+	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/vcn_tool tests/vcn_tool.c"
+vmlinux=${VCN_CACHE:-/var/cache/vfio-cdev-noiommu}/vmlinux-$KREL
+mkdir -p "$(dirname "$vmlinux")"
+[ "$vmlinux" -nt "/boot/vmlinuz-$KREL" ] || tests/rig/extract-vmlinux.sh "/boot/vmlinuz-$KREL" "$vmlinux"
+
+if [ -n "$ko" ] && [ -x "$B/vcn_test" ]; then
+	KMODS="vfio-pci" tests/rig/mkinitramfs.sh "$B/initrd.gz" "$KREL" "$ko" \
+		"$B/vcn_test" "$B/vcn_tool" tests/guest/lib.sh tests/guest/suite.sh tests/guest/iommu.sh
+	# two guests side by side, one per core
+	KERNEL=$vmlinux APPEND="SUITE=suite" tests/rig/run-guest.sh "$B/initrd.gz" "$B/guest-main.log" &
+	p1=$!
+	KERNEL=$vmlinux IOMMU=1 APPEND="SUITE=iommu" tests/rig/run-guest.sh "$B/initrd.gz" "$B/guest-iommu.log" &
+	p2=$!
+	wait $p1; wait $p2
+	for g in main iommu; do
+		log=$B/guest-$g.log
+		grep -E '^(not )?ok ' "$log" | sed "s/^\(not ok\|ok\) [0-9-]* */\1 - [$g] /" >>"$results"
+		grep -E '^(not )?ok |^#' "$log" | sed "s/^/[$g] /"
+		if grep -q '^VCN-GUEST-DONE' "$log"; then
+			ok "[$g] guest ran to the end" >/dev/null
+		else
+			notok "[$g] guest ran to the end (crash, oops or timeout: see $log)" >/dev/null
+			tail -n 60 "$log" | sed 's/^/#   /'
+		fi
+		# kernel lines only (timestamped), not the suite's own TAP text
+		if grep -E '^\[ *[0-9]+\.[0-9]+\] .*(BUG:|WARNING:|Oops|Call Trace|Kernel panic|general protection)' "$log"; then
+			notok "[$g] serial console shows no kernel splat" >/dev/null
+		else
+			ok "[$g] serial console shows no kernel splat" >/dev/null
+		fi
+	done
+else
+	notok "guest runs (nothing to boot: dkms or test build failed)"
+fi
+
+passed=$(grep -c '^ok ' "$results")
+failed=$(grep -c '^not ok ' "$results")
+echo "== failures:"; grep '^not ok ' "$results" || echo "   none"
+echo "== $KREL, $(( $(date +%s) - t0 )) s, logs in $B"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
