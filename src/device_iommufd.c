@@ -40,16 +40,10 @@ static struct vcn_idev *vcn_idev_create(struct vcn_ctx *ctx,
 					struct vcn_device *vdev)
 {
 	struct vcn_idev *idev;
-	int ret;
 
-	idev = kzalloc(sizeof(*idev), GFP_KERNEL_ACCOUNT);
-	if (!idev)
-		return ERR_PTR(-ENOMEM);
-	ret = vcn_obj_reserve(ctx, &idev->obj, VCN_OBJ_DEVICE);
-	if (ret) {
-		kfree(idev);
-		return ERR_PTR(ret);
-	}
+	idev = vcn_obj_alloc(ctx, idev, VCN_OBJ_DEVICE);
+	if (IS_ERR(idev))
+		return idev;
 	idev->vdev = vdev;
 	/* the binding holds a user: IOMMU_DESTROY of a bound device is EBUSY */
 	refcount_inc(&idev->obj.users);

@@ -20,17 +20,11 @@ static struct vcn_hwpt *vcn_hwpt_create(struct vcn_ctx *ctx,
 					struct vcn_ioas *ioas)
 {
 	struct vcn_hwpt *hwpt;
-	int ret;
 
 	lockdep_assert_held(&ctx->lock);
-	hwpt = kzalloc(sizeof(*hwpt), GFP_KERNEL_ACCOUNT);
-	if (!hwpt)
-		return ERR_PTR(-ENOMEM);
-	ret = vcn_obj_reserve(ctx, &hwpt->obj, VCN_OBJ_HWPT);
-	if (ret) {
-		kfree(hwpt);
-		return ERR_PTR(ret);
-	}
+	hwpt = vcn_obj_alloc(ctx, hwpt, VCN_OBJ_HWPT);
+	if (IS_ERR(hwpt))
+		return hwpt;
 	/* keeps the caller's user of the IOAS for the hwpt's lifetime */
 	hwpt->ioas = ioas;
 	return hwpt;

@@ -15,16 +15,8 @@
 struct vcn_ioas *vcn_ioas_alloc(struct vcn_ctx *ctx)
 {
 	struct vcn_ioas *ioas;
-	int ret;
 
-	ioas = kzalloc(sizeof(*ioas), GFP_KERNEL_ACCOUNT);
-	if (!ioas)
-		return ERR_PTR(-ENOMEM);
-	ret = vcn_obj_reserve(ctx, &ioas->obj, VCN_OBJ_IOAS);
-	if (ret) {
-		kfree(ioas);
-		return ERR_PTR(ret);
-	}
+	ioas = vcn_obj_alloc(ctx, ioas, VCN_OBJ_IOAS);
 	return ioas;
 }
 
@@ -50,7 +42,6 @@ int vcn_ioctl_ioas_alloc(struct vcn_ucmd *ucmd)
 	ret = vcn_ucmd_respond(ucmd, sizeof(*cmd));
 	if (ret) {
 		vcn_obj_abort(&ioas->obj);
-		kfree(ioas);
 		return ret;
 	}
 	vcn_obj_finalize(&ioas->obj);

@@ -19,17 +19,26 @@
 
 #include "vcn.h"
 
-int vcn_obj_reserve(struct vcn_ctx *ctx, struct vcn_obj *obj,
-		    enum vcn_obj_type type)
+/* Allocate an object of @size (its struct vcn_obj first) and reserve an id. */
+struct vcn_obj *__vcn_obj_alloc(struct vcn_ctx *ctx, size_t size,
+				enum vcn_obj_type type)
 {
+	struct vcn_obj *obj;
 	int ret;
 
+	obj = kzalloc(size, GFP_KERNEL_ACCOUNT);
+	if (!obj)
+		return ERR_PTR(-ENOMEM);
 	obj->type = type;
 	obj->ctx = ctx;
 	refcount_set(&obj->users, 1);
 	ret = xa_alloc(&ctx->objs, &obj->id, NULL, xa_limit_31b,
 		       GFP_KERNEL_ACCOUNT);
-	return ret == -EBUSY ? -ENOSPC : ret;
+	if (ret) {
+		kfree(obj);
+		return ERR_PTR(ret == -EBUSY ? -ENOSPC : ret);
+	}
+	return obj;
 }
 
 void vcn_obj_finalize(struct vcn_obj *obj)
@@ -41,9 +50,11 @@ void vcn_obj_finalize(struct vcn_obj *obj)
 	WARN_ON(old);
 }
 
+/* Undo __vcn_obj_alloc() of an object that was never finalized. */
 void vcn_obj_abort(struct vcn_obj *obj)
 {
 	xa_erase(&obj->ctx->objs, obj->id);
+	kfree(obj);
 }
 
 struct vcn_obj *vcn_obj_get(struct vcn_ctx *ctx, u32 id,

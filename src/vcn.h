@@ -80,8 +80,12 @@ void vcn_ictx_exit(void);
 struct vcn_ctx *vcn_ctx_from_file(struct file *file);
 const char *vcn_ictx_path(void);
 
-int vcn_obj_reserve(struct vcn_ctx *ctx, struct vcn_obj *obj,
-		    enum vcn_obj_type type);
+struct vcn_obj *__vcn_obj_alloc(struct vcn_ctx *ctx, size_t size,
+				enum vcn_obj_type type);
+/* allocates a zeroed *@ptr, whose first member is "struct vcn_obj obj" */
+#define vcn_obj_alloc(ctx, ptr, type)					\
+	((typeof(ptr))__vcn_obj_alloc(ctx, sizeof(*(ptr)) +		\
+		BUILD_BUG_ON_ZERO(offsetof(typeof(*(ptr)), obj)), type))
 void vcn_obj_finalize(struct vcn_obj *obj);
 void vcn_obj_abort(struct vcn_obj *obj);
 struct vcn_obj *vcn_obj_get(struct vcn_ctx *ctx, u32 id,

@@ -55,7 +55,7 @@ check "no /dev/vfio/N or /dev/vfio/noiommu-N group files" test "$(ls /dev/vfio)"
 check "no vfio or vfio-dev class registered by us" sh -c '[ ! -e /sys/class/vfio-dev ] && [ ! -e /sys/class/vfio ]'
 
 # ---- uAPI suite on edu ----
-VCN_BDF=$EDU /rig/vcn_test
+VCN_VERBOSE=1 VCN_BDF=$EDU /rig/vcn_test
 check "edu still bound after the uAPI suite" is_bound "$EDU"
 
 # ---- bind by new_id (nvme) ----
