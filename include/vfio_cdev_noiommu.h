@@ -79,6 +79,16 @@ struct vfio_device_detach_iommufd_pt {
 #define VFIO_DEVICE_DETACH_PASID	(1 << 0)
 #endif
 
+/* hot reset in the cdev form (upstream 6.5+); devid shares group_id's slot */
+#ifndef VFIO_PCI_HOT_RESET_FLAG_DEV_ID
+#define VFIO_PCI_HOT_RESET_FLAG_DEV_ID		(1 << 0)
+#define VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED	(1 << 1)
+#endif
+#ifndef VFIO_PCI_DEVID_OWNED
+#define VFIO_PCI_DEVID_OWNED		0
+#define VFIO_PCI_DEVID_NOT_OWNED	-1
+#endif
+
 /* ---- <linux/iommufd.h> (upstream 6.2+) ---- */
 
 #ifndef IOMMUFD_TYPE

@@ -37,6 +37,12 @@ cat >"$tmp/probe_uapi_iommufd_h.c" <<'C'
 #include <uapi/linux/iommufd.h>
 C
 
+# get_unaligned_le32() lives in <linux/unaligned.h> (v6.12+).
+cat >"$tmp/probe_linux_unaligned_h.c" <<'C'
+#include <linux/unaligned.h>
+u32 vcn_probe(const void *p) { return get_unaligned_le32(p); }
+C
+
 # pin_user_pages() without the vmas argument (v6.5+).
 cat >"$tmp/probe_pin_user_pages_no_vmas.c" <<'C'
 #include <linux/mm.h>

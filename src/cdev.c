@@ -15,6 +15,13 @@
 
 #include "vcn.h"
 
+/* Nothing but BIND works on a file until a bind succeeded on it. */
+static bool vcn_df_granted(struct vcn_dfile *df)
+{
+	/* Paired with smp_store_release() in vcn_df_bind() */
+	return smp_load_acquire(&df->access_granted);
+}
+
 static int vcn_fops_open(struct inode *inode, struct file *file)
 {
 	struct vcn_device *vdev = container_of(inode->i_cdev,
@@ -38,6 +45,11 @@ static int vcn_fops_open(struct inode *inode, struct file *file)
 	}
 	df->vdev = vdev;
 	file->private_data = df;
+	/*
+	 * All files of the device share its inode's mapping, so every BAR mmap
+	 * can be revoked at once (see pseudofs.c).
+	 */
+	file->f_mapping = vdev->inode->i_mapping;
 	return 0;
 
 err_put:
@@ -56,22 +68,6 @@ static int vcn_fops_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static long vcn_ioctl_get_info(struct vcn_dfile *df, void __user *arg)
-{
-	unsigned long minsz = offsetofend(struct vfio_device_info, num_irqs);
-	struct vfio_device_info info;
-
-	if (copy_from_user(&info, arg, minsz))
-		return -EFAULT;
-	if (info.argsz < minsz)
-		return -EINVAL;
-
-	info.flags = VFIO_DEVICE_FLAGS_PCI;
-	info.num_regions = VFIO_PCI_NUM_REGIONS;
-	info.num_irqs = VFIO_PCI_NUM_IRQS;
-	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
-}
-
 static long vcn_fops_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
@@ -81,8 +77,7 @@ static long vcn_fops_ioctl(struct file *file, unsigned int cmd,
 	if (cmd == VFIO_DEVICE_BIND_IOMMUFD)
 		return vcn_df_bind(df, uarg);
 
-	/* Paired with smp_store_release() in vcn_df_bind() */
-	if (!smp_load_acquire(&df->access_granted))
+	if (!vcn_df_granted(df))
 		return -EINVAL;
 
 	switch (cmd) {
@@ -90,11 +85,38 @@ static long vcn_fops_ioctl(struct file *file, unsigned int cmd,
 		return vcn_df_attach(df, uarg);
 	case VFIO_DEVICE_DETACH_IOMMUFD_PT:
 		return vcn_df_detach(df, uarg);
-	case VFIO_DEVICE_GET_INFO:
-		return vcn_ioctl_get_info(df, uarg);
 	default:
-		return -ENOTTY;
+		return vcn_pci_ioctl(df->vdev, cmd, uarg);
 	}
+}
+
+static ssize_t vcn_fops_read(struct file *file, char __user *buf, size_t count,
+			     loff_t *ppos)
+{
+	struct vcn_dfile *df = file->private_data;
+
+	if (!vcn_df_granted(df))
+		return -EINVAL;
+	return vcn_region_rw(df->vdev, buf, count, ppos, false);
+}
+
+static ssize_t vcn_fops_write(struct file *file, const char __user *buf,
+			      size_t count, loff_t *ppos)
+{
+	struct vcn_dfile *df = file->private_data;
+
+	if (!vcn_df_granted(df))
+		return -EINVAL;
+	return vcn_region_rw(df->vdev, (char __user *)buf, count, ppos, true);
+}
+
+static int vcn_fops_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct vcn_dfile *df = file->private_data;
+
+	if (!vcn_df_granted(df))
+		return -EINVAL;
+	return vcn_mmap(df->vdev, vma);
 }
 
 const struct file_operations vcn_device_fops = {
@@ -103,5 +125,8 @@ const struct file_operations vcn_device_fops = {
 	.release	= vcn_fops_release,
 	.unlocked_ioctl	= vcn_fops_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+	.read		= vcn_fops_read,
+	.write		= vcn_fops_write,
+	.mmap		= vcn_fops_mmap,
 	.llseek		= noop_llseek,
 };

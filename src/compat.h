@@ -28,6 +28,29 @@
 #define vcn_devnode_dev_t struct device
 #endif
 
+/* get_unaligned_le32() and friends moved to <linux/unaligned.h> (v6.12) */
+#ifdef VCN_HAVE_LINUX_UNALIGNED_H
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
+
+/* eventfd_signal() lost its count argument (v6.8) */
+#ifdef VCN_HAVE_EVENTFD_SIGNAL_NO_COUNT
+#define vcn_eventfd_signal(ctx)	eventfd_signal(ctx)
+#else
+#define vcn_eventfd_signal(ctx)	eventfd_signal(ctx, 1)
+#endif
+
+/* vma->vm_flags became read-only behind vm_flags_set() (v6.3) */
+#ifdef VCN_HAVE_VM_FLAGS_SET
+#define vcn_vm_flags_set(vma, flags)	vm_flags_set(vma, flags)
+#define vcn_vm_flags_clear(vma, flags)	vm_flags_clear(vma, flags)
+#else
+#define vcn_vm_flags_set(vma, flags)	((vma)->vm_flags |= (flags))
+#define vcn_vm_flags_clear(vma, flags)	((vma)->vm_flags &= ~(flags))
+#endif
+
 /* bus_register() and friends take a const struct bus_type * (v6.4+) */
 #ifdef VCN_HAVE_BUS_REGISTER_CONST
 #define vcn_bus_const const

@@ -41,6 +41,9 @@ static void vcn_device_release(struct device *dev)
 {
 	struct vcn_device *vdev = container_of(dev, struct vcn_device, dev);
 
+	if (vdev->inode)
+		vcn_pseudofs_put_inode(vdev->inode);
+	mutex_destroy(&vdev->igate);
 	mutex_destroy(&vdev->lock);
 	kfree(vdev);
 }
@@ -89,6 +92,9 @@ static struct vcn_device *vcn_device_alloc(struct pci_dev *pdev)
 		return NULL;
 	vdev->pdev = pdev;
 	mutex_init(&vdev->lock);
+	mutex_init(&vdev->igate);
+	init_rwsem(&vdev->memory_lock);
+	spin_lock_init(&vdev->irqlock);
 	init_completion(&vdev->comp);
 	device_initialize(&vdev->dev);
 	vdev->dev.bus = &vcn_bus;
@@ -107,6 +113,12 @@ int vcn_device_register(struct pci_dev *pdev, struct vcn_device **out)
 	if (!vdev)
 		return -ENOMEM;
 
+	vdev->inode = vcn_pseudofs_inode();
+	if (IS_ERR(vdev->inode)) {
+		ret = PTR_ERR(vdev->inode);
+		vdev->inode = NULL;
+		goto err_put;
+	}
 	ret = vcn_devtable_add(vdev);	/* sets vdev->index */
 	if (ret)
 		goto err_put;
@@ -159,7 +171,15 @@ void vcn_device_unregister(struct vcn_device *vdev)
 	/* No new opens from here on; files already open keep the memory. */
 	cdev_device_del(&vdev->cdev, &vdev->dev);
 	vcn_device_put_registration(vdev);
-	while (!wait_for_completion_timeout(&vdev->comp, HZ * 10)) {
+	/*
+	 * As vfio-pci: ask the user to let go through the REQ eventfd, again
+	 * every 10 s, and wait; the device is gone only once every file is.
+	 */
+	while (!try_wait_for_completion(&vdev->comp)) {
+		if (!vcn_request_user(vdev) && !i)
+			pci_notice(vdev->pdev, "device in use and no request channel registered: unbind blocked until it is closed\n");
+		if (wait_for_completion_timeout(&vdev->comp, HZ * 10))
+			break;
 		pci_info(vdev->pdev, "device still in use, waiting for it to be closed (%u s)\n",
 			 ++i * 10);
 	}

@@ -5,9 +5,9 @@
  * VFIO_DEVICE_DETACH_IOMMUFD_PT, with upstream's argument checks and errnos.
  *
  * Binding is what upstream calls opening the device: the PCI function is
- * enabled with bus mastering off (the user turns it on through config space)
- * and a device object appears in the context; only one file at a time can
- * hold it. Unbinding (on close) undoes all of it in reverse.
+ * opened (pci_core.c: enabled, bus mastering off) and a device object
+ * appears in the context; only one file at a time can hold it. Unbinding
+ * (on close) undoes all of it in reverse.
  *
  * Locks: vcn_device.lock, then (in hwpt.c and object.c) vcn_ctx.lock and the
  * object table's xa_lock.
@@ -17,24 +17,6 @@
 #include <linux/uaccess.h>
 
 #include "vcn.h"
-
-static int vcn_device_open(struct vcn_device *vdev)
-{
-	int ret;
-
-	ret = pci_enable_device(vdev->pdev);
-	if (ret)
-		return ret;
-	/* no DMA until the user asks for it through the config region */
-	pci_clear_master(vdev->pdev);
-	return 0;
-}
-
-static void vcn_device_close(struct vcn_device *vdev)
-{
-	pci_clear_master(vdev->pdev);
-	pci_disable_device(vdev->pdev);
-}
 
 static struct vcn_idev *vcn_idev_create(struct vcn_ctx *ctx,
 					struct vcn_device *vdev)
@@ -72,12 +54,14 @@ static int vcn_df_open(struct vcn_dfile *df, struct file *ictx_file)
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
 
-	ret = vcn_device_open(vdev);
+	ret = vcn_pci_open(vdev);
 	if (ret) {
 		vcn_idev_destroy(idev);
 		return ret;
 	}
 	vdev->open_count++;
+	vdev->ctx = idev->obj.ctx;
+	vdev->devid = idev->obj.id;
 	df->idev = idev;
 	df->ictx_file = ictx_file;
 	return 0;
@@ -92,8 +76,10 @@ static void vcn_df_close(struct vcn_dfile *df)
 		vcn_hwpt_detach(vdev->hwpt);
 		vdev->hwpt = NULL;
 	}
-	vcn_device_close(vdev);
+	vcn_pci_close(vdev);
 	vdev->open_count--;
+	vdev->ctx = NULL;
+	vdev->devid = 0;
 	vcn_idev_destroy(df->idev);
 	df->idev = NULL;
 }

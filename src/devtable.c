@@ -31,3 +31,26 @@ void vcn_devtable_remove(struct vcn_device *vdev)
 {
 	xa_erase(&vcn_devtable, vdev->index);
 }
+
+/*
+ * The registered device for @pdev, with a registration reference (put it
+ * with vcn_device_put_registration()), or NULL. The xarray lock makes the
+ * lookup safe against a concurrent unbind: a device leaves the table before
+ * its memory can go.
+ */
+struct vcn_device *vcn_devtable_get_by_pdev(struct pci_dev *pdev)
+{
+	struct vcn_device *vdev, *found = NULL;
+	unsigned long index;
+
+	xa_lock(&vcn_devtable);
+	xa_for_each(&vcn_devtable, index, vdev) {
+		if (vdev->pdev == pdev) {
+			if (vcn_device_try_get_registration(vdev))
+				found = vdev;
+			break;
+		}
+	}
+	xa_unlock(&vcn_devtable);
+	return found;
+}

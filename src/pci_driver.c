@@ -62,11 +62,27 @@ static void vcn_pci_remove(struct pci_dev *pdev)
 	vcn_device_unregister(pci_get_drvdata(pdev));
 }
 
+/* AER: tell the user through the ERR eventfd, and let recovery go on */
+static pci_ers_result_t vcn_pci_error_detected(struct pci_dev *pdev,
+					       pci_channel_state_t state)
+{
+	struct vcn_device *vdev = pci_get_drvdata(pdev);
+
+	if (vdev)
+		vcn_error_notify(vdev);
+	return PCI_ERS_RESULT_CAN_RECOVER;
+}
+
+static const struct pci_error_handlers vcn_err_handlers = {
+	.error_detected = vcn_pci_error_detected,
+};
+
 static struct pci_driver vcn_pci_driver = {
 	.name		= VCN_DRV_NAME,
 	.id_table	= NULL,
 	.probe		= vcn_pci_probe,
 	.remove		= vcn_pci_remove,
+	.err_handler	= &vcn_err_handlers,
 };
 
 /* ids=, as vfio-pci parses it; a bad entry is reported and skipped */

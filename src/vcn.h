@@ -4,12 +4,19 @@
  *
  * Lock order (outermost first); every file that takes one of these says so:
  *
+ *   vcn_reset_lock         (mutex, global: one hot reset at a time; pci_reset.c)
  *   vcn_device.lock        (mutex, per PCI device: bind/attach/open state)
+ *     vcn_device.igate     (mutex: interrupt configuration; pci_intrs.c)
+ *       vcn_device.irqlock (spinlock, irq-safe: INTx mask state)
+ *     vcn_device.memory_lock (rwsem: BAR access and mmap faults vs. anything
+ *                           that turns memory decode off; pci_mmap.c)
  *     vcn_ctx.lock         (mutex, per context: the object graph, attach counts)
  *       vcn_ctx.objs xa_lock (spinlock: id table and object users counts)
  *
- * The device table (devtable.c) has its own internal xarray lock and is never
- * held while taking any of the above.
+ * mmap_lock is taken *outside* memory_lock (page faults), so nothing may touch
+ * user memory while holding memory_lock for writing: copy first, then lock.
+ * The device table (devtable.c) has its own internal xarray lock, taken only
+ * around a lookup and never while waiting for any of the above.
  */
 #ifndef VCN_H
 #define VCN_H
@@ -17,15 +24,24 @@
 #include <linux/cdev.h>
 #include <linux/completion.h>
 #include <linux/device.h>
+#include <linux/eventfd.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/refcount.h>
+#include <linux/rwsem.h>
+#include <linux/spinlock.h>
 #include <linux/xarray.h>
 
 #include "compat.h"
 #include "vfio_cdev_noiommu.h"
 
 #define VCN_DRV_NAME	"vfio-cdev-noiommu"
+
+/* vfio-pci's region addressing: region index in the top bits of the offset */
+#define VCN_OFFSET_SHIFT	40
+#define VCN_OFFSET_TO_INDEX(off)	((u64)(off) >> VCN_OFFSET_SHIFT)
+#define VCN_INDEX_TO_OFFSET(index)	((u64)(index) << VCN_OFFSET_SHIFT)
+#define VCN_OFFSET_MASK		((1ULL << VCN_OFFSET_SHIFT) - 1)
 
 /* main.c */
 extern bool vcn_enable_unsafe_noiommu_mode;
@@ -117,9 +133,23 @@ int vcn_ioctl_ioas_alloc(struct vcn_ucmd *ucmd);
 
 /* ---- PCI devices (pci_driver.c, device.c, devtable.c, group.c) ---- */
 
+/* one interrupt vector handed to userspace */
+struct vcn_irq {
+	struct eventfd_ctx *trigger;
+	char *name;
+};
+
+enum vcn_irq_type {
+	VCN_IRQ_NONE,
+	VCN_IRQ_INTX,
+	VCN_IRQ_MSI,
+	VCN_IRQ_MSIX,
+};
+
 struct vcn_device {
 	struct pci_dev *pdev;
 	unsigned int index;
+	struct inode *inode;	/* its i_mapping holds every BAR mmap */
 	struct kobject *dir;	/* "vfio-dev" under the PCI device */
 	struct device dev;	/* noiommu-vfioN, owner of the cdev */
 	struct cdev cdev;
@@ -127,9 +157,32 @@ struct vcn_device {
 	refcount_t registration;
 	struct completion comp;
 
-	struct mutex lock;	/* protects everything below */
+	struct mutex lock;	/* protects open_count, ctx, hwpt, open state */
 	unsigned int open_count;	/* bound files: 0 or 1 for a cdev */
+	struct vcn_ctx *ctx;		/* context of the bound file */
+	u32 devid;			/* our device object's id in @ctx */
 	struct vcn_hwpt *hwpt;		/* attached page table, or NULL */
+	bool reset_works;
+	struct pci_saved_state *saved_state;
+
+	/* config space as the user sees it (pci_config.c); under lock */
+	u32 vbar[PCI_STD_NUM_BARS];
+	u32 vrom;
+	bool virq_disabled;		/* the user's PCI_COMMAND_INTX_DISABLE */
+	void __iomem *barmap[PCI_STD_NUM_BARS];
+
+	struct rw_semaphore memory_lock;
+	bool mem_enabled;		/* decode on and not in reset; memory_lock */
+
+	struct mutex igate;		/* interrupt configuration */
+	enum vcn_irq_type irq_type;	/* igate */
+	unsigned int num_irqs;		/* vectors in @irqs; igate */
+	struct vcn_irq *irqs;
+	spinlock_t irqlock;		/* INTx mask state, vs. its handler */
+	bool pci_2_3;			/* INTx masking through PCI_COMMAND */
+	bool intx_masked;		/* irqlock */
+	struct eventfd_ctx *err_trigger;	/* igate */
+	struct eventfd_ctx *req_trigger;	/* igate */
 };
 
 struct vcn_dfile {
@@ -160,6 +213,48 @@ void vcn_group_unregister(struct vcn_device *vdev);
 int vcn_group_block(struct vcn_device *vdev);
 void vcn_group_unblock(struct vcn_device *vdev);
 bool vcn_group_has_container(struct vcn_device *vdev);
+
+/* pseudofs.c: an inode per device, so all its mmaps share one mapping */
+struct inode *vcn_pseudofs_inode(void);
+void vcn_pseudofs_put_inode(struct inode *inode);
+
+/* pci_core.c */
+int vcn_pci_open(struct vcn_device *vdev);
+void vcn_pci_close(struct vcn_device *vdev);
+long vcn_pci_ioctl(struct vcn_device *vdev, unsigned int cmd,
+		   void __user *arg);
+
+/* pci_config.c */
+void vcn_config_init(struct vcn_device *vdev);
+ssize_t vcn_config_rw(struct vcn_device *vdev, char __user *buf,
+		      size_t count, loff_t pos, bool write);
+
+/* pci_rdwr.c */
+ssize_t vcn_region_rw(struct vcn_device *vdev, char __user *buf,
+		      size_t count, loff_t *ppos, bool write);
+void vcn_bars_unmap(struct vcn_device *vdev);
+
+int vcn_bar_claim(struct vcn_device *vdev, unsigned int bar);
+
+/* pci_mmap.c */
+int vcn_msix_bar(struct pci_dev *pdev);
+bool vcn_bar_mmappable(struct vcn_device *vdev, unsigned int bar);
+int vcn_mmap(struct vcn_device *vdev, struct vm_area_struct *vma);
+void vcn_zap_and_down_write_memory_lock(struct vcn_device *vdev);
+void vcn_memory_update_and_up_write(struct vcn_device *vdev);
+
+/* pci_intrs.c */
+long vcn_ioctl_get_irq_info(struct vcn_device *vdev, void __user *arg);
+long vcn_ioctl_set_irqs(struct vcn_device *vdev, void __user *arg);
+void vcn_irqs_release(struct vcn_device *vdev);
+bool vcn_request_user(struct vcn_device *vdev);
+void vcn_error_notify(struct vcn_device *vdev);
+
+/* pci_reset.c */
+long vcn_ioctl_reset(struct vcn_device *vdev);
+long vcn_ioctl_hot_reset_info(struct vcn_device *vdev, void __user *arg);
+long vcn_ioctl_hot_reset(struct vcn_device *vdev, void __user *arg);
+struct vcn_device *vcn_devtable_get_by_pdev(struct pci_dev *pdev);
 
 /* cdev.c, device_iommufd.c */
 extern const struct file_operations vcn_device_fops;

@@ -312,7 +312,7 @@ TEST(get_info)
 	x.i.argsz = sizeof(x.i);
 	ASSERT_OK(ioctl(dev, VFIO_DEVICE_GET_INFO, &x));
 	EXPECT_TRUE(x.i.flags & VFIO_DEVICE_FLAGS_PCI);
-	EXPECT_TRUE(!(x.i.flags & VFIO_DEVICE_FLAGS_RESET));	/* not offered yet */
+	EXPECT_TRUE(!(x.i.flags & VFIO_DEVICE_FLAGS_RESET));	/* edu has no reset */
 	EXPECT_EQ(x.i.num_regions, VFIO_PCI_NUM_REGIONS);
 	EXPECT_EQ(x.i.num_irqs, VFIO_PCI_NUM_IRQS);
 	x.i.argsz = offsetof(struct vfio_device_info, num_irqs);

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pci_mmap.c - BAR mmaps, and their revocation.
+ *
+ * A mapping is only a promise: pages are inserted at fault time, and only
+ * while the device decodes memory and is not being reset. Whatever turns
+ * decode off (a command register write, reset, close, unbind) first takes
+ * memory_lock for writing and zaps every mapping of the device (they all
+ * live in the device inode's address space, see pseudofs.c); a later access
+ * faults again and gets SIGBUS until decode is back.
+ *
+ * Locks: memory_lock (read in the fault handler, under mmap_lock; write
+ * around decode changes). Nothing touches user memory under memory_lock.
+ */
+#include <linux/mm.h>
+#include <linux/pci.h>
+
+#include "vcn.h"
+
+int vcn_msix_bar(struct pci_dev *pdev)
+{
+	u32 table;
+
+	if (!pdev->msix_cap)
+		return -1;
+	pci_read_config_dword(pdev, pdev->msix_cap + PCI_MSIX_TABLE, &table);
+	return table & PCI_MSIX_TABLE_BIR;
+}
+
+bool vcn_bar_mmappable(struct vcn_device *vdev, unsigned int bar)
+{
+	struct pci_dev *pdev = vdev->pdev;
+
+	/* whole pages of memory space only: a page may not reach another BAR */
+	return bar < PCI_STD_NUM_BARS &&
+	       (pci_resource_flags(pdev, bar) & IORESOURCE_MEM) &&
+	       pci_resource_len(pdev, bar) >= PAGE_SIZE &&
+	       IS_ALIGNED(pci_resource_start(pdev, bar), PAGE_SIZE);
+}
+
+void vcn_zap_and_down_write_memory_lock(struct vcn_device *vdev)
+{
+	down_write(&vdev->memory_lock);
+	unmap_mapping_range(vdev->inode->i_mapping, 0, 0, true);
+}
+
+/* re-read decode state after a command write, then drop the lock */
+void vcn_memory_update_and_up_write(struct vcn_device *vdev)
+{
+	u16 cmd = 0;
+
+	pci_read_config_word(vdev->pdev, PCI_COMMAND, &cmd);
+	vdev->mem_enabled = cmd & PCI_COMMAND_MEMORY;
+	up_write(&vdev->memory_lock);
+}
+
+static vm_fault_t vcn_mmap_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct vcn_device *vdev = vma->vm_private_data;
+	unsigned long pfn = vma->vm_pgoff +
+			    ((vmf->address - vma->vm_start) >> PAGE_SHIFT);
+	vm_fault_t ret;
+
+	down_read(&vdev->memory_lock);
+	if (!vdev->mem_enabled)
+		ret = VM_FAULT_SIGBUS;	/* never touch a BAR that does not decode */
+	else
+		ret = vmf_insert_pfn(vma, vmf->address, pfn);
+	up_read(&vdev->memory_lock);
+	return ret;
+}
+
+static const struct vm_operations_struct vcn_mmap_ops = {
+	.fault = vcn_mmap_fault,
+};
+
+int vcn_mmap(struct vcn_device *vdev, struct vm_area_struct *vma)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	unsigned int index = vma->vm_pgoff >> (VCN_OFFSET_SHIFT - PAGE_SHIFT);
+	u64 pgoff, req_len, len;
+
+	if (vma->vm_end < vma->vm_start)
+		return -EINVAL;
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;		/* a private copy of MMIO means nothing */
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
+	if (index >= VFIO_PCI_ROM_REGION_INDEX || !vcn_bar_mmappable(vdev, index))
+		return -EINVAL;
+
+	len = pci_resource_len(pdev, index);
+	req_len = vma->vm_end - vma->vm_start;
+	pgoff = vma->vm_pgoff &
+		((1ULL << (VCN_OFFSET_SHIFT - PAGE_SHIFT)) - 1);
+	if (req_len > len || pgoff > (len >> PAGE_SHIFT) - (req_len >> PAGE_SHIFT))
+		return -EINVAL;
+
+	/* claim the BAR, as any access path does */
+	if (!vdev->barmap[index]) {
+		int ret;
+
+		mutex_lock(&vdev->lock);
+		ret = vcn_bar_claim(vdev, index);
+		mutex_unlock(&vdev->lock);
+		if (ret)
+			return ret;
+	}
+
+	vma->vm_private_data = vdev;
+	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+	vma->vm_pgoff = (pci_resource_start(pdev, index) >> PAGE_SHIFT) + pgoff;
+	vcn_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	vcn_vm_flags_clear(vma, VM_MAYEXEC);
+	vma->vm_ops = &vcn_mmap_ops;
+	return 0;
+}

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pci_rdwr.c - read()/write() of the device's regions at index << 40.
+ *
+ * Config space goes to pci_config.c. BARs (memory or I/O port) are claimed
+ * and iomapped on first use and accessed in naturally aligned 8/4/2/1-byte
+ * pieces, as a driver would; memory BARs only while decode is on (EIO
+ * otherwise). The ROM is read-only. Data moves through a bounce buffer so
+ * that no user memory is touched while memory_lock is held.
+ *
+ * Locks: vcn_device.lock to claim a BAR; memory_lock (read) around access.
+ */
+#include <linux/io.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "vcn.h"
+
+#define VCN_BOUNCE	PAGE_SIZE
+
+int vcn_bar_claim(struct vcn_device *vdev, unsigned int bar)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	void __iomem *io;
+	int ret;
+
+	lockdep_assert_held(&vdev->lock);
+	if (vdev->barmap[bar])
+		return 0;
+	ret = pci_request_selected_regions(pdev, 1 << bar, VCN_DRV_NAME);
+	if (ret) {
+		pci_warn(pdev, "BAR %u is claimed by someone else (%d)\n", bar, ret);
+		return ret;
+	}
+	io = pci_iomap(pdev, bar, 0);
+	if (!io) {
+		pci_release_selected_regions(pdev, 1 << bar);
+		return -ENOMEM;
+	}
+	WRITE_ONCE(vdev->barmap[bar], io);
+	return 0;
+}
+
+void vcn_bars_unmap(struct vcn_device *vdev)
+{
+	unsigned int bar;
+
+	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
+		if (!vdev->barmap[bar])
+			continue;
+		pci_iounmap(vdev->pdev, vdev->barmap[bar]);
+		pci_release_selected_regions(vdev->pdev, 1 << bar);
+		vdev->barmap[bar] = NULL;
+	}
+}
+
+static void vcn_io_rw(void __iomem *io, u8 *buf, size_t count, loff_t off,
+		      bool write, bool mmio)
+{
+	size_t done = 0;
+
+	while (done < count) {
+		loff_t p = off + done;
+		size_t left = count - done;
+
+		if (mmio && !(p & 7) && left >= 8) {
+#ifdef CONFIG_64BIT
+			if (write)
+				writeq(get_unaligned_le64(buf + done), io + p);
+			else
+				put_unaligned_le64(readq(io + p), buf + done);
+			done += 8;
+			continue;
+#endif
+		}
+		if (!(p & 3) && left >= 4) {
+			if (write)
+				iowrite32(get_unaligned_le32(buf + done), io + p);
+			else
+				put_unaligned_le32(ioread32(io + p), buf + done);
+			done += 4;
+		} else if (!(p & 1) && left >= 2) {
+			if (write)
+				iowrite16(get_unaligned_le16(buf + done), io + p);
+			else
+				put_unaligned_le16(ioread16(io + p), buf + done);
+			done += 2;
+		} else {
+			if (write)
+				iowrite8(buf[done], io + p);
+			else
+				buf[done] = ioread8(io + p);
+			done += 1;
+		}
+	}
+}
+
+static ssize_t vcn_bar_rw(struct vcn_device *vdev, unsigned int bar,
+			  char __user *ubuf, size_t count, loff_t off, bool write)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	resource_size_t len = pci_resource_len(pdev, bar);
+	bool mmio = pci_resource_flags(pdev, bar) & IORESOURCE_MEM;
+	size_t done = 0;
+	u8 *bounce;
+	int ret;
+
+	if (!len || off >= len)
+		return -EINVAL;
+	count = min_t(u64, count, len - off);
+
+	mutex_lock(&vdev->lock);
+	ret = vcn_bar_claim(vdev, bar);
+	mutex_unlock(&vdev->lock);
+	if (ret)
+		return ret;
+
+	bounce = kmalloc(VCN_BOUNCE, GFP_KERNEL_ACCOUNT);
+	if (!bounce)
+		return -ENOMEM;
+	while (done < count) {
+		size_t n = min_t(size_t, count - done, VCN_BOUNCE);
+
+		if (write && copy_from_user(bounce, ubuf + done, n)) {
+			ret = -EFAULT;
+			break;
+		}
+		down_read(&vdev->memory_lock);
+		if (mmio && !vdev->mem_enabled) {
+			up_read(&vdev->memory_lock);
+			ret = -EIO;	/* decode is off: the BAR is not there */
+			break;
+		}
+		vcn_io_rw(vdev->barmap[bar], bounce, n, off + done, write, mmio);
+		up_read(&vdev->memory_lock);
+		if (!write && copy_to_user(ubuf + done, bounce, n)) {
+			ret = -EFAULT;
+			break;
+		}
+		done += n;
+	}
+	kfree(bounce);
+	return done ? done : ret;
+}
+
+static ssize_t vcn_rom_read(struct vcn_device *vdev, char __user *ubuf,
+			    size_t count, loff_t off)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	void __iomem *io;
+	size_t size;
+	u8 *bounce;
+	ssize_t ret;
+
+	if (off >= SZ_16M)
+		return -EINVAL;
+	count = min_t(size_t, count, VCN_BOUNCE);
+	bounce = kmalloc(count, GFP_KERNEL_ACCOUNT);
+	if (!bounce)
+		return -ENOMEM;
+	/* pci_map_rom() turns decode on for the ROM: no mmap may race it */
+	down_write(&vdev->memory_lock);
+	io = pci_map_rom(pdev, &size);
+	if (!io) {
+		ret = -EINVAL;
+	} else {
+		ret = off < size ? min_t(size_t, count, size - off) : 0;
+		memcpy_fromio(bounce, io + off, ret);
+		pci_unmap_rom(pdev, io);
+	}
+	up_write(&vdev->memory_lock);
+	if (ret > 0 && copy_to_user(ubuf, bounce, ret))
+		ret = -EFAULT;
+	kfree(bounce);
+	return ret;
+}
+
+ssize_t vcn_region_rw(struct vcn_device *vdev, char __user *buf,
+		      size_t count, loff_t *ppos, bool write)
+{
+	unsigned int index = VCN_OFFSET_TO_INDEX(*ppos);
+	loff_t off = *ppos & VCN_OFFSET_MASK;
+	ssize_t ret;
+
+	if (!count)
+		return 0;
+	switch (index) {
+	case VFIO_PCI_CONFIG_REGION_INDEX:
+		ret = vcn_config_rw(vdev, buf, count, off, write);
+		break;
+	case VFIO_PCI_BAR0_REGION_INDEX ... VFIO_PCI_BAR5_REGION_INDEX:
+		ret = vcn_bar_rw(vdev, index, buf, count, off, write);
+		break;
+	case VFIO_PCI_ROM_REGION_INDEX:
+		ret = write ? -EINVAL : vcn_rom_read(vdev, buf, count, off);
+		break;
+	default:
+		ret = -EINVAL;
+	}
+	if (ret > 0)
+		*ppos += ret;
+	return ret;
+}
