@@ -43,13 +43,6 @@ cat >"$tmp/probe_linux_unaligned_h.c" <<'C'
 u32 vcn_probe(const void *p) { return get_unaligned_le32(p); }
 C
 
-# pin_user_pages() without the vmas argument (v6.5+).
-cat >"$tmp/probe_pin_user_pages_no_vmas.c" <<'C'
-#include <linux/mm.h>
-long vcn_probe(unsigned long a, struct page **p)
-{ return pin_user_pages(a, 1, FOLL_LONGTERM, p); }
-C
-
 # eventfd_signal() without the count argument (v6.8+).
 cat >"$tmp/probe_eventfd_signal_no_count.c" <<'C'
 #include <linux/eventfd.h>

@@ -75,7 +75,7 @@ int vcn_hwpt_attach(struct vcn_ctx *ctx, u32 *pt_id, struct vcn_hwpt **out)
 		goto out_unlock;
 	}
 	if (!hwpt->ndevs++)
-		hwpt->ioas->ndevs++;
+		WRITE_ONCE(hwpt->ioas->ndevs, hwpt->ioas->ndevs + 1);
 	*pt_id = hwpt->obj.id;
 	*out = hwpt;
 out_unlock:
@@ -96,7 +96,7 @@ void vcn_hwpt_detach(struct vcn_hwpt *hwpt)
 	mutex_lock(&ctx->lock);
 	last = !--hwpt->ndevs;
 	if (last) {
-		hwpt->ioas->ndevs--;
+		WRITE_ONCE(hwpt->ioas->ndevs, hwpt->ioas->ndevs - 1);
 		vcn_obj_remove(&hwpt->obj);
 	}
 	mutex_unlock(&ctx->lock);

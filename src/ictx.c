@@ -35,6 +35,10 @@ struct vcn_ioctl_op {
 union vcn_ucmd_buffer {
 	struct iommu_destroy destroy;
 	struct iommu_ioas_alloc alloc;
+	struct iommu_ioas_iova_ranges iova_ranges;
+	struct iommu_ioas_map map;
+	struct iommu_ioas_unmap unmap;
+	struct iommu_ioas_noiommu_get_pa get_pa;
 };
 
 #define VCN_IOCTL_OP(_ioctl, _fn, _struct, _last)				\
@@ -51,6 +55,14 @@ static const struct vcn_ioctl_op vcn_ioctl_ops[] = {
 	VCN_IOCTL_OP(IOMMU_DESTROY, vcn_ioctl_destroy, struct iommu_destroy, id),
 	VCN_IOCTL_OP(IOMMU_IOAS_ALLOC, vcn_ioctl_ioas_alloc,
 		     struct iommu_ioas_alloc, out_ioas_id),
+	VCN_IOCTL_OP(IOMMU_IOAS_IOVA_RANGES, vcn_ioctl_ioas_iova_ranges,
+		     struct iommu_ioas_iova_ranges, out_iova_alignment),
+	VCN_IOCTL_OP(IOMMU_IOAS_MAP, vcn_ioctl_ioas_map, struct iommu_ioas_map,
+		     iova),
+	VCN_IOCTL_OP(IOMMU_IOAS_UNMAP, vcn_ioctl_ioas_unmap,
+		     struct iommu_ioas_unmap, length),
+	VCN_IOCTL_OP(IOMMU_IOAS_NOIOMMU_GET_PA, vcn_ioctl_ioas_get_pa,
+		     struct iommu_ioas_noiommu_get_pa, out_phys),
 };
 
 int vcn_ucmd_respond(struct vcn_ucmd *ucmd, size_t len)
@@ -124,7 +136,7 @@ static const struct file_operations vcn_ictx_fops = {
 	.release	= vcn_ictx_release,
 	.unlocked_ioctl	= vcn_ictx_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
-	.llseek		= no_llseek,
+	.show_fdinfo	= vcn_ictx_show_fdinfo,
 };
 
 struct vcn_ctx *vcn_ctx_from_file(struct file *file)

@@ -2,13 +2,18 @@
 /*
  * ioas.c - IOAS objects and the IOMMU_IOAS_* commands.
  *
- * Handlers check arguments, then make one call down. An IOAS is a software
- * IOVA space; devices reach it only through a hwpt (hwpt.c), which holds a
- * user of it, so IOMMU_DESTROY of an IOAS with a device attached is EBUSY.
+ * Handlers check arguments in upstream's order, with upstream's errnos, then
+ * make one call down to io_pagetable.c. An IOAS is a software IOVA space;
+ * devices reach it only through a hwpt (hwpt.c), which holds a user of it,
+ * so IOMMU_DESTROY of an IOAS with a device attached is EBUSY; destroying it
+ * otherwise unmaps and unpins everything it still holds.
  *
- * Locks: ioas->ndevs is under vcn_ctx.lock (hwpt.c).
+ * Locks: ioas->ndevs is written under vcn_ctx.lock (hwpt.c) and read
+ * without it; the IOVA space has its own iova_rwsem.
  */
+#include <linux/capability.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 
 #include "vcn.h"
 
@@ -17,13 +22,138 @@ struct vcn_ioas *vcn_ioas_alloc(struct vcn_ctx *ctx)
 	struct vcn_ioas *ioas;
 
 	ioas = vcn_obj_alloc(ctx, ioas, VCN_OBJ_IOAS);
+	if (!IS_ERR(ioas))
+		vcn_iopt_init(ioas);
 	return ioas;
 }
 
 void vcn_ioas_free(struct vcn_ioas *ioas)
 {
+	u64 unmapped;
+
 	WARN_ON(ioas->ndevs);
+	WARN_ON(vcn_iopt_unmap_all(ioas, &unmapped));
 	kfree(ioas);
+}
+
+static struct vcn_ioas *vcn_ioas_get(struct vcn_ucmd *ucmd, u32 id)
+{
+	struct vcn_obj *obj = vcn_obj_get(ucmd->ctx, id, VCN_OBJ_IOAS);
+
+	return IS_ERR(obj) ? ERR_CAST(obj) : container_of(obj, struct vcn_ioas, obj);
+}
+
+/* one range, the whole 64-bit space, page aligned: nothing is reserved */
+int vcn_ioctl_ioas_iova_ranges(struct vcn_ucmd *ucmd)
+{
+	struct iommu_ioas_iova_ranges *cmd = ucmd->cmd;
+	struct iommu_iova_range range = { .start = 0, .last = U64_MAX };
+	struct vcn_ioas *ioas;
+	u32 room;
+	int ret;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	ioas = vcn_ioas_get(ucmd, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	room = cmd->num_iovas;
+	cmd->num_iovas = 1;
+	cmd->out_iova_alignment = PAGE_SIZE;
+	ret = 0;
+	if (room && copy_to_user(u64_to_user_ptr(cmd->allowed_iovas), &range,
+				 sizeof(range)))
+		ret = -EFAULT;
+	if (!ret)
+		ret = vcn_ucmd_respond(ucmd, sizeof(*cmd));
+	if (!ret && !room)
+		ret = -EMSGSIZE;
+	vcn_obj_put(&ioas->obj);
+	return ret;
+}
+
+int vcn_ioctl_ioas_map(struct vcn_ucmd *ucmd)
+{
+	struct iommu_ioas_map *cmd = ucmd->cmd;
+	struct vcn_ioas *ioas;
+	u64 iova = cmd->iova;
+	int ret;
+
+	if ((cmd->flags & ~(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE |
+			    IOMMU_IOAS_MAP_READABLE)) || cmd->__reserved)
+		return -EOPNOTSUPP;
+	if (cmd->iova >= ULONG_MAX || cmd->length >= ULONG_MAX)
+		return -EOVERFLOW;
+	if (!(cmd->flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+		return -EINVAL;
+
+	ioas = vcn_ioas_get(ucmd, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	ret = vcn_iopt_map(ioas, cmd->user_va, cmd->length, &iova,
+			   cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA,
+			   cmd->flags & IOMMU_IOAS_MAP_WRITEABLE);
+	if (!ret) {
+		cmd->iova = iova;
+		ret = vcn_ucmd_respond(ucmd, sizeof(*cmd));
+		if (ret) {	/* the user cannot learn the IOVA: take it back */
+			u64 unmapped;
+
+			vcn_iopt_unmap(ioas, iova, cmd->length, &unmapped);
+		}
+	}
+	vcn_obj_put(&ioas->obj);
+	return ret;
+}
+
+int vcn_ioctl_ioas_unmap(struct vcn_ucmd *ucmd)
+{
+	struct iommu_ioas_unmap *cmd = ucmd->cmd;
+	struct vcn_ioas *ioas;
+	u64 unmapped = 0;
+	int ret;
+
+	ioas = vcn_ioas_get(ucmd, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	if (cmd->iova == 0 && cmd->length == U64_MAX)
+		ret = vcn_iopt_unmap_all(ioas, &unmapped);
+	else if (cmd->iova >= ULONG_MAX || cmd->length >= ULONG_MAX)
+		ret = -EOVERFLOW;
+	else
+		ret = vcn_iopt_unmap(ioas, cmd->iova, cmd->length, &unmapped);
+	if (!ret) {
+		cmd->length = unmapped;
+		ret = vcn_ucmd_respond(ucmd, sizeof(*cmd));
+	}
+	vcn_obj_put(&ioas->obj);
+	return ret;
+}
+
+int vcn_ioctl_ioas_get_pa(struct vcn_ucmd *ucmd)
+{
+	struct iommu_ioas_noiommu_get_pa *cmd = ucmd->cmd;
+	struct vcn_ioas *ioas;
+	int ret;
+
+	/* upstream's order of checks, errno for errno */
+	if (!capable(CAP_SYS_RAWIO))
+		return -EPERM;
+	if (cmd->flags || cmd->__reserved)
+		return -EOPNOTSUPP;
+	if (!cmd->length)
+		return -EINVAL;
+	if (cmd->iova >= ULONG_MAX)
+		return -EOVERFLOW;
+
+	ioas = vcn_ioas_get(ucmd, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	ret = vcn_iopt_get_phys(ioas, cmd->iova, &cmd->out_phys, &cmd->length);
+	if (!ret)
+		ret = vcn_ucmd_respond(ucmd, sizeof(*cmd));
+	vcn_obj_put(&ioas->obj);
+	return ret;
 }
 
 int vcn_ioctl_ioas_alloc(struct vcn_ucmd *ucmd)

@@ -44,9 +44,12 @@ static int __init vcn_init(void)
 {
 	int ret;
 
-	ret = vcn_device_chrdev_init();
+	ret = vcn_stats_init();
 	if (ret)
 		return ret;
+	ret = vcn_device_chrdev_init();
+	if (ret)
+		goto err_stats;
 	ret = vcn_ictx_init();
 	if (ret)
 		goto err_chrdev;
@@ -59,6 +62,8 @@ err_ictx:
 	vcn_ictx_exit();
 err_chrdev:
 	vcn_device_chrdev_exit();
+err_stats:
+	vcn_stats_exit();
 	return ret;
 }
 
@@ -67,6 +72,7 @@ static void __exit vcn_exit(void)
 	vcn_pci_driver_exit();
 	vcn_ictx_exit();
 	vcn_device_chrdev_exit();
+	vcn_stats_exit();
 }
 
 module_init(vcn_init);

@@ -12,6 +12,9 @@
  *                           that turns memory decode off; pci_mmap.c)
  *     vcn_ctx.lock         (mutex, per context: the object graph, attach counts)
  *       vcn_ctx.objs xa_lock (spinlock: id table and object users counts)
+ *   vcn_ioas.iova_rwsem    (rwsem, per IOAS: its area tree; io_pagetable.c;
+ *                           never held while pinning, unpinning or copying
+ *                           to or from user memory)
  *
  * mmap_lock is taken *outside* memory_lock (page faults), so nothing may touch
  * user memory while holding memory_lock for writing: copy first, then lock.
@@ -27,6 +30,7 @@
 #include <linux/eventfd.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/rbtree.h>
 #include <linux/refcount.h>
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
@@ -74,9 +78,30 @@ struct vcn_ctx {
 	struct file *file;
 };
 
+/* pages.c: the pinned pages of one mapping and their physical runs */
+struct vcn_seg {
+	u64 *runs;
+	u32 nruns;
+};
+
+struct vcn_pages {
+	struct user_struct *user;	/* charged RLIMIT_MEMLOCK, or NULL */
+	struct mm_struct *mm;		/* VmPin shows them; mmgrab'ed */
+	unsigned long npages;
+	bool writable;
+	unsigned int nsegs;
+	struct vcn_seg segs[];
+};
+
 struct vcn_ioas {
 	struct vcn_obj obj;
-	unsigned int ndevs;	/* devices attached through hwpts; ctx->lock */
+	/* devices attached through hwpts; written under ctx->lock */
+	unsigned int ndevs;
+	struct rw_semaphore iova_rwsem;	/* the area tree and counters */
+	struct rb_root areas;
+	u64 mapped_bytes;
+	unsigned long pinned_pages;
+	size_t table_bytes;
 };
 
 /* The per-attach page-table object upstream creates for a no-IOMMU device. */
@@ -115,6 +140,29 @@ void vcn_obj_free(struct vcn_obj *obj);
 struct vcn_ioas *vcn_ioas_alloc(struct vcn_ctx *ctx);
 void vcn_ioas_free(struct vcn_ioas *ioas);
 
+struct vcn_pages *vcn_pages_pin(unsigned long uaddr, unsigned long npages,
+				bool writable);
+void vcn_pages_unpin(struct vcn_pages *p);
+size_t vcn_pages_table_bytes(struct vcn_pages *p);
+unsigned long vcn_pages_nruns(struct vcn_pages *p);
+void vcn_pages_phys(struct vcn_pages *p, u64 off, u64 max, phys_addr_t *pa,
+		    u64 *len);
+
+/* io_pagetable.c */
+void vcn_iopt_init(struct vcn_ioas *ioas);
+int vcn_iopt_map(struct vcn_ioas *ioas, unsigned long uaddr, u64 length,
+		 u64 *iova, bool fixed, bool writable);
+int vcn_iopt_unmap(struct vcn_ioas *ioas, u64 iova, u64 length, u64 *unmapped);
+int vcn_iopt_unmap_all(struct vcn_ioas *ioas, u64 *unmapped);
+int vcn_iopt_get_phys(struct vcn_ioas *ioas, u64 iova, u64 *pa, u64 *length);
+
+/* stats.c: what is mapped, pinned and spent on tables, module-wide */
+int vcn_stats_init(void);
+void vcn_stats_exit(void);
+void vcn_stats_pinned(struct vcn_pages *p, bool add);
+void vcn_stats_area(size_t table_bytes, u64 mapped_bytes, bool add);
+void vcn_ictx_show_fdinfo(struct seq_file *m, struct file *file);
+
 int vcn_hwpt_attach(struct vcn_ctx *ctx, u32 *pt_id, struct vcn_hwpt **out);
 void vcn_hwpt_detach(struct vcn_hwpt *hwpt);
 void vcn_hwpt_free(struct vcn_hwpt *hwpt);
@@ -130,6 +178,10 @@ struct vcn_ucmd {
 int vcn_ucmd_respond(struct vcn_ucmd *ucmd, size_t len);
 int vcn_ioctl_destroy(struct vcn_ucmd *ucmd);
 int vcn_ioctl_ioas_alloc(struct vcn_ucmd *ucmd);
+int vcn_ioctl_ioas_iova_ranges(struct vcn_ucmd *ucmd);
+int vcn_ioctl_ioas_map(struct vcn_ucmd *ucmd);
+int vcn_ioctl_ioas_unmap(struct vcn_ucmd *ucmd);
+int vcn_ioctl_ioas_get_pa(struct vcn_ucmd *ucmd);
 
 /* ---- PCI devices (pci_driver.c, device.c, devtable.c, group.c) ---- */
 

@@ -63,15 +63,20 @@ step "modinfo: version from dkms.conf, parameters present" \
 # ---- guest programs and image ----
 step "test programs build (static, -Wall -Werror)" sh -c "\
 	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/vcn_test tests/vcn_test.c && \
-	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/vcn_tool tests/vcn_tool.c"
+	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/vcn_tool tests/vcn_tool.c && \
+	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/ioas_test tests/ioas_test.c && \
+	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/edu_dma tests/edu_dma.c && \
+	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/nvme_drv tests/nvme_drv.c"
 vmlinux=${VCN_CACHE:-/var/cache/vfio-cdev-noiommu}/vmlinux-$KREL
 mkdir -p "$(dirname "$vmlinux")"
 [ "$vmlinux" -nt "/boot/vmlinuz-$KREL" ] || tests/rig/extract-vmlinux.sh "/boot/vmlinuz-$KREL" "$vmlinux"
 
 if [ -n "$ko" ] && [ -x "$B/vcn_test" ]; then
 	KMODS="vfio-pci" tests/rig/mkinitramfs.sh "$B/initrd.gz" "$KREL" "$ko" \
-		"$B/vcn_test" "$B/vcn_tool" tests/guest/lib.sh tests/guest/suite.sh tests/guest/iommu.sh
-	# two guests side by side, one per core
+		"$B/vcn_test" "$B/vcn_tool" "$B/ioas_test" "$B/edu_dma" "$B/nvme_drv" tests/guest/lib.sh tests/guest/suite.sh tests/guest/iommu.sh
+	# two guests side by side, one per core; the NVMe image gets a marker
+	# in block 0 for the userspace driver's read test
+	export NVME_SERIAL=vcn-serial-0001 NVME_BLOCK0=VCN-NVME-BLOCK0-MARKER
 	KERNEL=$vmlinux APPEND="SUITE=suite" tests/rig/run-guest.sh "$B/initrd.gz" "$B/guest-main.log" &
 	p1=$!
 	KERNEL=$vmlinux IOMMU=1 APPEND="SUITE=iommu" tests/rig/run-guest.sh "$B/initrd.gz" "$B/guest-iommu.log" &

@@ -146,7 +146,7 @@ TEST(bad_pointer_is_efault)
 TEST(unimplemented_commands_fail)
 {
 	/* every ';' number we do not implement yet: never a silent success */
-	static const unsigned int impl[] = { 0x80, 0x81 };
+	static const unsigned int impl[] = { 0x80, 0x81, 0x84, 0x85, 0x86, 0x95 };
 	uint8_t buf[256] = {};
 	int ctx = open_ctx();
 	unsigned int nr, i;

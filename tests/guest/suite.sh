@@ -56,13 +56,17 @@ check "no vfio or vfio-dev class registered by us" sh -c '[ ! -e /sys/class/vfio
 
 # ---- uAPI suite on edu ----
 VCN_VERBOSE=1 VCN_BDF=$EDU /rig/vcn_test
-check "edu still bound after the uAPI suite" is_bound "$EDU"
+VCN_VERBOSE=1 VCN_BDF=$EDU /rig/ioas_test
+VCN_VERBOSE=1 VCN_EDU_BDF=$EDU /rig/edu_dma
+check "edu still bound after the uAPI, IOAS and DMA suites" is_bound "$EDU"
+check "nothing is left pinned or mapped" grep -qx "pinned_pages 0" /sys/kernel/debug/vfio_cdev_noiommu/stats
 
 # ---- bind by new_id (nvme) ----
 check "new_id 1b36 0010 binds nvme" sh -c "echo '1b36 0010' > $DRVDIR/new_id"
 check "nvme is bound" is_bound "$NVME"
 check "nvme gets the next index, noiommu-vfio1" test "$(node_name "$NVME")" = noiommu-vfio1
 check "nvme node matches sysfs" node_matches_sysfs "$NVME"
+VCN_VERBOSE=1 VCN_NVME_BDF=$NVME /rig/nvme_drv
 check "remove_id 1b36 0010" sh -c "echo '1b36 0010' > $DRVDIR/remove_id"
 check_not "remove_id of an id never added fails" sh -c "echo 'abcd ef01' > $DRVDIR/remove_id"
 check_not "new_id with junk fails" sh -c "echo 'zz' > $DRVDIR/new_id"

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * io_pagetable.c - an IOAS's IOVA space: the software IOVA-to-PA table.
+ *
+ * Each IOAS_MAP is one area: an IOVA interval in an rbtree (areas never
+ * overlap, so an ordinary tree keyed by start finds the area of an IOVA in
+ * O(log areas)) and the pinned pages behind it (pages.c, where the run
+ * search makes the rest of a lookup O(log runs)). Areas are never split:
+ * UNMAP takes whole areas or fails.
+ *
+ * A map reserves its IOVA first (an area with no pages yet), pins with no
+ * lock held, then publishes the pages; lookups treat an unpublished area as
+ * unmapped and unmaps refuse it (EBUSY), so a long pin never stalls GET_PA.
+ *
+ * Locks: vcn_ioas.iova_rwsem, read for lookups, write for any tree change;
+ * pinning and unpinning happen outside it.
+ */
+#include <linux/log2.h>
+#include <linux/rbtree.h>
+#include <linux/slab.h>
+
+#include "vcn.h"
+
+struct vcn_area {
+	struct rb_node node;
+	u64 iova;
+	u64 last;
+	struct vcn_pages *pages;	/* NULL while the map is in flight */
+};
+
+void vcn_iopt_init(struct vcn_ioas *ioas)
+{
+	init_rwsem(&ioas->iova_rwsem);
+	ioas->areas = RB_ROOT;
+}
+
+static struct vcn_area *vcn_area_of(struct rb_node *node)
+{
+	return node ? rb_entry(node, struct vcn_area, node) : NULL;
+}
+
+/* the first area ending at or after @iova */
+static struct vcn_area *vcn_area_lower_bound(struct vcn_ioas *ioas, u64 iova)
+{
+	struct rb_node *node = ioas->areas.rb_node;
+	struct vcn_area *best = NULL;
+
+	while (node) {
+		struct vcn_area *a = vcn_area_of(node);
+
+		if (a->last >= iova) {
+			best = a;
+			if (a->iova <= iova)
+				break;
+			node = node->rb_left;
+		} else {
+			node = node->rb_right;
+		}
+	}
+	return best;
+}
+
+static bool vcn_range_used(struct vcn_ioas *ioas, u64 first, u64 last)
+{
+	struct vcn_area *a = vcn_area_lower_bound(ioas, first);
+
+	return a && a->iova <= last;
+}
+
+static void vcn_area_insert(struct rb_root *root, struct vcn_area *new)
+{
+	struct rb_node **link = &root->rb_node, *parent = NULL;
+
+	while (*link) {
+		parent = *link;
+		link = new->iova < vcn_area_of(parent)->iova ?
+		       &parent->rb_left : &parent->rb_right;
+	}
+	rb_link_node(&new->node, parent, link);
+	rb_insert_color(&new->node, root);
+}
+
+/*
+ * A kernel-chosen IOVA, as upstream picks it: never 0, aligned like the user
+ * address (up to a huge page) so huge pages stay aligned in IOVA space too.
+ */
+static int vcn_iova_alloc(struct vcn_ioas *ioas, unsigned long uaddr,
+			  u64 length, u64 *iova)
+{
+	u64 align = roundup_pow_of_two(length), hole = PAGE_SIZE;
+	u64 max_align = IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) ? HPAGE_SIZE : PAGE_SIZE;
+	struct rb_node *node;
+
+	if (uaddr)
+		align = min_t(u64, align, 1ULL << __ffs64(uaddr));
+	align = clamp_t(u64, align, PAGE_SIZE, max_align);
+
+	for (node = rb_first(&ioas->areas); ; node = rb_next(node)) {
+		struct vcn_area *a = vcn_area_of(node);
+		u64 start = ALIGN(hole, align), end;
+
+		if (start < hole)
+			return -ENOSPC;		/* ALIGN wrapped */
+		if (!check_add_overflow(start, length - 1, &end) &&
+		    end <= ULONG_MAX - PAGE_SIZE && (!a || end < a->iova)) {
+			*iova = start;
+			return 0;
+		}
+		if (!a || a->last >= ULONG_MAX - PAGE_SIZE)
+			return -ENOSPC;
+		hole = max(hole, a->last + 1);
+	}
+}
+
+static void vcn_area_account(struct vcn_ioas *ioas, struct vcn_area *a, bool add)
+{
+	size_t table = sizeof(*a) + vcn_pages_table_bytes(a->pages);
+	u64 bytes = a->last - a->iova + 1;
+
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+	if (add) {
+		ioas->mapped_bytes += bytes;
+		ioas->pinned_pages += a->pages->npages;
+		ioas->table_bytes += table;
+	} else {
+		ioas->mapped_bytes -= bytes;
+		ioas->pinned_pages -= a->pages->npages;
+		ioas->table_bytes -= table;
+	}
+	vcn_stats_area(table, bytes, add);
+}
+
+int vcn_iopt_map(struct vcn_ioas *ioas, unsigned long uaddr, u64 length,
+		 u64 *iova, bool fixed, bool writable)
+{
+	struct vcn_pages *pages;
+	struct vcn_area *a;
+	u64 last;
+	int ret;
+
+	if (!length || !PAGE_ALIGNED(length) || !PAGE_ALIGNED(uaddr))
+		return -EINVAL;
+	if (check_add_overflow((u64)uaddr, length - 1, &last) || last >= ULONG_MAX)
+		return -EOVERFLOW;
+	if (fixed) {
+		if (!PAGE_ALIGNED(*iova))
+			return -EINVAL;
+		if (check_add_overflow(*iova, length - 1, &last))
+			return -EOVERFLOW;
+	}
+
+	a = kzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
+	if (!a)
+		return -ENOMEM;
+	down_write(&ioas->iova_rwsem);
+	if (fixed)
+		ret = vcn_range_used(ioas, *iova, last) ? -EEXIST : 0;
+	else
+		ret = vcn_iova_alloc(ioas, uaddr, length, iova);
+	if (!ret) {
+		a->iova = *iova;
+		a->last = *iova + length - 1;
+		vcn_area_insert(&ioas->areas, a);	/* reserved, not mapped yet */
+	}
+	up_write(&ioas->iova_rwsem);
+	if (ret) {
+		kfree(a);
+		return ret;
+	}
+
+	pages = vcn_pages_pin(uaddr, length >> PAGE_SHIFT, writable);
+
+	down_write(&ioas->iova_rwsem);
+	if (IS_ERR(pages)) {
+		rb_erase(&a->node, &ioas->areas);
+	} else {
+		a->pages = pages;
+		vcn_area_account(ioas, a, true);
+	}
+	up_write(&ioas->iova_rwsem);
+	if (IS_ERR(pages)) {
+		kfree(a);
+		return PTR_ERR(pages);
+	}
+	return 0;
+}
+
+static void vcn_area_free(struct vcn_area *a)
+{
+	vcn_pages_unpin(a->pages);
+	kfree(a);
+}
+
+/* Unmap whole areas within [iova, last]; a partly covered one is ENOENT. */
+static int vcn_iopt_unmap_range(struct vcn_ioas *ioas, u64 iova, u64 last,
+				u64 *unmapped)
+{
+	struct rb_root dead = RB_ROOT;
+	struct vcn_area *a, *first, *n;
+	struct rb_node *node;
+	u64 done = 0;
+
+	down_write(&ioas->iova_rwsem);
+	first = vcn_area_lower_bound(ioas, iova);
+	for (a = first; a && a->iova <= last; a = vcn_area_of(rb_next(&a->node))) {
+		if (a->iova < iova || a->last > last) {
+			up_write(&ioas->iova_rwsem);
+			return -ENOENT;		/* mappings are never split */
+		}
+		if (!a->pages) {
+			up_write(&ioas->iova_rwsem);
+			return -EBUSY;		/* its map is still pinning */
+		}
+	}
+	/* move them to a private tree; unpin once the lock is dropped */
+	for (a = first; a && a->iova <= last; a = vcn_area_of(node)) {
+		node = rb_next(&a->node);
+		vcn_area_account(ioas, a, false);
+		done += a->last - a->iova + 1;
+		rb_erase(&a->node, &ioas->areas);
+		vcn_area_insert(&dead, a);
+	}
+	up_write(&ioas->iova_rwsem);
+
+	rbtree_postorder_for_each_entry_safe(a, n, &dead, node)
+		vcn_area_free(a);
+	*unmapped = done;
+	return done ? 0 : -ENOENT;
+}
+
+int vcn_iopt_unmap(struct vcn_ioas *ioas, u64 iova, u64 length, u64 *unmapped)
+{
+	u64 last;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+	return vcn_iopt_unmap_range(ioas, iova, last, unmapped);
+}
+
+int vcn_iopt_unmap_all(struct vcn_ioas *ioas, u64 *unmapped)
+{
+	int ret = vcn_iopt_unmap_range(ioas, 0, U64_MAX, unmapped);
+
+	if (ret == -ENOENT) {	/* nothing mapped is not an error here */
+		*unmapped = 0;
+		ret = 0;
+	}
+	return ret;
+}
+
+int vcn_iopt_get_phys(struct vcn_ioas *ioas, u64 iova, u64 *pa, u64 *length)
+{
+	struct vcn_area *a;
+	phys_addr_t phys;
+	int ret = 0;
+
+	down_read(&ioas->iova_rwsem);
+	a = vcn_area_lower_bound(ioas, iova);
+	if (!a || a->iova > iova || !a->pages) {
+		ret = -ENOENT;
+	} else if (!READ_ONCE(ioas->ndevs)) {
+		ret = -EOPNOTSUPP;	/* no no-IOMMU device is attached */
+	} else {
+		vcn_pages_phys(a->pages, iova - a->iova,
+			       min(*length, a->last - iova + 1), &phys, length);
+		*pa = phys;
+	}
+	up_read(&ioas->iova_rwsem);
+	return ret;
+}

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pages.c - pinning the user memory behind one IOAS_MAP, and remembering
+ * where it is physically.
+ *
+ * Pages are pinned FOLL_LONGTERM (they are migrated out of movable zones
+ * first and cannot move while pinned: the device may DMA to them at any
+ * time), charged to the mapping user's RLIMIT_MEMLOCK unless it has
+ * CAP_IPC_LOCK, and shown in the process's VmPin, as upstream iommufd does.
+ *
+ * The physical layout is kept as maximal runs of consecutive page frames,
+ * one u64 per run: the frame number in the low 40 bits (52-bit physical
+ * addresses) and the run's first page index in the high 24. A segment holds
+ * up to 2^24 pages (64 GiB); larger mappings have several. A run's length is
+ * where the next run starts, so the table costs 8 bytes per run: at most 8
+ * bytes per 4 KiB page when no two pages are adjacent, and 8 bytes for a
+ * 2 MiB hugepage. Finding the run of an offset is a binary search.
+ *
+ * Locks: none; the owner (io_pagetable.c) serializes access.
+ */
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/user.h>
+#include <linux/slab.h>
+
+#include "vcn.h"
+
+#define VCN_PFN_BITS	40
+#define VCN_PFN_MASK	((1ULL << VCN_PFN_BITS) - 1)
+#define VCN_SEG_SHIFT	(64 - VCN_PFN_BITS)
+#define VCN_SEG_PAGES	BIT(VCN_SEG_SHIFT)
+#define VCN_PIN_BATCH	(PAGE_SIZE / sizeof(struct page *))
+
+static u64 vcn_run_pfn(u64 run)
+{
+	return run & VCN_PFN_MASK;
+}
+
+static unsigned long vcn_run_start(u64 run)
+{
+	return run >> VCN_PFN_BITS;
+}
+
+static unsigned long vcn_seg_npages(struct vcn_pages *p, unsigned int s)
+{
+	return min_t(unsigned long, p->npages - (unsigned long)s * VCN_SEG_PAGES,
+		     VCN_SEG_PAGES);
+}
+
+/* pages [run i start, end of run i) given @filled pages of the segment */
+static unsigned long vcn_run_end(struct vcn_seg *seg, u32 i, unsigned long filled)
+{
+	return i + 1 < seg->nruns ? vcn_run_start(seg->runs[i + 1]) : filled;
+}
+
+static void vcn_seg_unpin(struct vcn_seg *seg, unsigned long filled, bool dirty)
+{
+	u32 i;
+
+	for (i = 0; i < seg->nruns; i++) {
+		unsigned long start = vcn_run_start(seg->runs[i]);
+
+		unpin_user_page_range_dirty_lock(pfn_to_page(vcn_run_pfn(seg->runs[i])),
+						 vcn_run_end(seg, i, filled) - start,
+						 dirty);
+	}
+}
+
+/* charge RLIMIT_MEMLOCK as iommufd does: the user's locked_vm */
+static int vcn_charge(struct vcn_pages *p)
+{
+	unsigned long limit, cur, new;
+
+	if (!p->user)
+		return 0;
+	limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	cur = atomic_long_read(&p->user->locked_vm);
+	do {
+		new = cur + p->npages;
+		if (new > limit || new < cur)
+			return -ENOMEM;
+	} while (!atomic_long_try_cmpxchg(&p->user->locked_vm, &cur, new));
+	return 0;
+}
+
+static void vcn_uncharge(struct vcn_pages *p)
+{
+	if (p->user)
+		atomic_long_sub(p->npages, &p->user->locked_vm);
+}
+
+/* pin the pages of segment @s into maximal runs */
+static int vcn_seg_pin(struct vcn_pages *p, unsigned int s, unsigned long uaddr,
+		       struct page **batch, unsigned long *filled)
+{
+	unsigned int gup = FOLL_LONGTERM | (p->writable ? FOLL_WRITE : 0);
+	unsigned long n = vcn_seg_npages(p, s);
+	struct vcn_seg *seg = &p->segs[s];
+	u64 last_pfn = 0;
+	u64 *runs;
+
+	*filled = 0;
+	/* worst case one run per page; shrunk to fit once the layout is known */
+	seg->runs = kvmalloc_array(n, sizeof(u64), GFP_KERNEL_ACCOUNT);
+	if (!seg->runs)
+		return -ENOMEM;
+	while (*filled < n) {
+		long got, j;
+
+		got = pin_user_pages_fast(uaddr + (*filled << PAGE_SHIFT),
+					  min_t(unsigned long, n - *filled, VCN_PIN_BATCH),
+					  gup, batch);
+		if (got <= 0)
+			return got ? got : -EFAULT;
+		for (j = 0; j < got; j++) {
+			u64 pfn = page_to_pfn(batch[j]);
+
+			if (!seg->nruns || pfn != last_pfn + 1)
+				seg->runs[seg->nruns++] =
+					((u64)(*filled + j) << VCN_PFN_BITS) | pfn;
+			last_pfn = pfn;
+		}
+		*filled += got;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+	if (seg->nruns < n) {
+		runs = kvmalloc_array(seg->nruns, sizeof(u64), GFP_KERNEL_ACCOUNT);
+		if (runs) {	/* keeping the big one is only wasteful */
+			memcpy(runs, seg->runs, seg->nruns * sizeof(u64));
+			kvfree(seg->runs);
+			seg->runs = runs;
+		}
+	}
+	return 0;
+}
+
+struct vcn_pages *vcn_pages_pin(unsigned long uaddr, unsigned long npages,
+				bool writable)
+{
+	unsigned int nsegs = DIV_ROUND_UP(npages, VCN_SEG_PAGES), s;
+	unsigned long filled = 0;
+	struct page **batch;
+	struct vcn_pages *p;
+	int ret;
+
+	p = kzalloc(struct_size(p, segs, nsegs), GFP_KERNEL_ACCOUNT);
+	batch = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!p || !batch) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	p->npages = npages;
+	p->nsegs = nsegs;
+	p->writable = writable;
+	if (!capable(CAP_IPC_LOCK))
+		p->user = get_current_user();
+	ret = vcn_charge(p);
+	if (ret)
+		goto err_user;
+
+	for (s = 0; s < nsegs; s++) {
+		ret = vcn_seg_pin(p, s, uaddr + ((unsigned long)s * VCN_SEG_PAGES << PAGE_SHIFT),
+				  batch, &filled);
+		if (ret)
+			goto err_unpin;
+	}
+	kfree(batch);
+	p->mm = current->mm;
+	mmgrab(p->mm);
+	atomic64_add(npages, &p->mm->pinned_vm);
+	vcn_stats_pinned(p, true);
+	return p;
+
+err_unpin:
+	vcn_seg_unpin(&p->segs[s], filled, false);
+	kvfree(p->segs[s].runs);
+	while (s--) {
+		vcn_seg_unpin(&p->segs[s], vcn_seg_npages(p, s), false);
+		kvfree(p->segs[s].runs);
+	}
+	vcn_uncharge(p);
+err_user:
+	if (p->user)
+		free_uid(p->user);
+err_free:
+	kfree(batch);
+	kfree(p);
+	return ERR_PTR(ret);
+}
+
+void vcn_pages_unpin(struct vcn_pages *p)
+{
+	unsigned int s;
+
+	vcn_stats_pinned(p, false);
+	for (s = 0; s < p->nsegs; s++) {
+		vcn_seg_unpin(&p->segs[s], vcn_seg_npages(p, s), p->writable);
+		kvfree(p->segs[s].runs);
+	}
+	atomic64_sub(p->npages, &p->mm->pinned_vm);
+	mmdrop(p->mm);
+	vcn_uncharge(p);
+	if (p->user)
+		free_uid(p->user);
+	kfree(p);
+}
+
+/* bytes the table of @p occupies, as allocated */
+size_t vcn_pages_table_bytes(struct vcn_pages *p)
+{
+	size_t bytes = ksize(p);
+	unsigned int s;
+
+	for (s = 0; s < p->nsegs; s++)
+		bytes += is_vmalloc_addr(p->segs[s].runs) ?
+			 PAGE_ALIGN(p->segs[s].nruns * sizeof(u64)) :
+			 ksize(p->segs[s].runs);
+	return bytes;
+}
+
+unsigned long vcn_pages_nruns(struct vcn_pages *p)
+{
+	unsigned long n = 0;
+	unsigned int s;
+
+	for (s = 0; s < p->nsegs; s++)
+		n += p->segs[s].nruns;
+	return n;
+}
+
+/* the run of segment @seg holding page @idx: binary search */
+static u32 vcn_seg_find(struct vcn_seg *seg, unsigned long idx)
+{
+	u32 lo = 0, hi = seg->nruns - 1;
+
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo + 1) / 2;
+
+		if (vcn_run_start(seg->runs[mid]) <= idx)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+/*
+ * Physical address of byte @off of the mapping, and how many bytes from
+ * there are physically contiguous within the mapping (at most @max).
+ */
+void vcn_pages_phys(struct vcn_pages *p, u64 off, u64 max, phys_addr_t *pa,
+		    u64 *len)
+{
+	unsigned long idx = off >> PAGE_SHIFT;
+	unsigned int s = idx / VCN_SEG_PAGES;
+	struct vcn_seg *seg = &p->segs[s];
+	unsigned long local = idx % VCN_SEG_PAGES;
+	u32 i = vcn_seg_find(seg, local);
+	u64 pfn = vcn_run_pfn(seg->runs[i]) + local - vcn_run_start(seg->runs[i]);
+	unsigned long end = vcn_run_end(seg, i, vcn_seg_npages(p, s));
+	u64 contig;
+
+	*pa = ((phys_addr_t)pfn << PAGE_SHIFT) | (off & ~PAGE_MASK);
+	contig = ((u64)(end - local) << PAGE_SHIFT) - (off & ~PAGE_MASK);
+	/* a run may go on in the next segment */
+	while (contig < max && end == vcn_seg_npages(p, s) && ++s < p->nsegs &&
+	       vcn_run_pfn(p->segs[s].runs[0]) == pfn + (end - local)) {
+		pfn = vcn_run_pfn(p->segs[s].runs[0]);
+		local = 0;
+		end = vcn_run_end(&p->segs[s], 0, vcn_seg_npages(p, s));
+		contig += (u64)end << PAGE_SHIFT;
+	}
+	*len = min(contig, max);
+}
