@@ -44,6 +44,7 @@ static void vcn_device_release(struct device *dev)
 	if (vdev->inode)
 		vcn_pseudofs_put_inode(vdev->inode);
 	mutex_destroy(&vdev->igate);
+	mutex_destroy(&vdev->barmap_lock);
 	mutex_destroy(&vdev->lock);
 	kfree(vdev);
 }
@@ -93,6 +94,7 @@ static struct vcn_device *vcn_device_alloc(struct pci_dev *pdev)
 	vdev->pdev = pdev;
 	mutex_init(&vdev->lock);
 	mutex_init(&vdev->igate);
+	mutex_init(&vdev->barmap_lock);
 	init_rwsem(&vdev->memory_lock);
 	spin_lock_init(&vdev->irqlock);
 	init_completion(&vdev->comp);

@@ -80,6 +80,7 @@ int vcn_mmap(struct vcn_device *vdev, struct vm_area_struct *vma)
 	struct pci_dev *pdev = vdev->pdev;
 	unsigned int index = vma->vm_pgoff >> (VCN_OFFSET_SHIFT - PAGE_SHIFT);
 	u64 pgoff, req_len, len;
+	int ret;
 
 	if (vma->vm_end < vma->vm_start)
 		return -EINVAL;
@@ -98,15 +99,9 @@ int vcn_mmap(struct vcn_device *vdev, struct vm_area_struct *vma)
 		return -EINVAL;
 
 	/* claim the BAR, as any access path does */
-	if (!vdev->barmap[index]) {
-		int ret;
-
-		mutex_lock(&vdev->lock);
-		ret = vcn_bar_claim(vdev, index);
-		mutex_unlock(&vdev->lock);
-		if (ret)
-			return ret;
-	}
+	ret = vcn_bar_claim(vdev, index);
+	if (ret)
+		return ret;
 
 	vma->vm_private_data = vdev;
 	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);

@@ -8,7 +8,7 @@
  * otherwise). The ROM is read-only. Data moves through a bounce buffer so
  * that no user memory is touched while memory_lock is held.
  *
- * Locks: vcn_device.lock to claim a BAR; memory_lock (read) around access.
+ * Locks: barmap_lock to claim a BAR; memory_lock (read) around access.
  */
 #include <linux/io.h>
 #include <linux/pci.h>
@@ -19,13 +19,12 @@
 
 #define VCN_BOUNCE	PAGE_SIZE
 
-int vcn_bar_claim(struct vcn_device *vdev, unsigned int bar)
+static int vcn_bar_claim_locked(struct vcn_device *vdev, unsigned int bar)
 {
 	struct pci_dev *pdev = vdev->pdev;
 	void __iomem *io;
 	int ret;
 
-	lockdep_assert_held(&vdev->lock);
 	if (vdev->barmap[bar])
 		return 0;
 	ret = pci_request_selected_regions(pdev, 1 << bar, VCN_DRV_NAME);
@@ -42,10 +41,21 @@ int vcn_bar_claim(struct vcn_device *vdev, unsigned int bar)
 	return 0;
 }
 
+int vcn_bar_claim(struct vcn_device *vdev, unsigned int bar)
+{
+	int ret;
+
+	mutex_lock(&vdev->barmap_lock);
+	ret = vcn_bar_claim_locked(vdev, bar);
+	mutex_unlock(&vdev->barmap_lock);
+	return ret;
+}
+
 void vcn_bars_unmap(struct vcn_device *vdev)
 {
 	unsigned int bar;
 
+	mutex_lock(&vdev->barmap_lock);
 	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
 		if (!vdev->barmap[bar])
 			continue;
@@ -53,6 +63,7 @@ void vcn_bars_unmap(struct vcn_device *vdev)
 		pci_release_selected_regions(vdev->pdev, 1 << bar);
 		vdev->barmap[bar] = NULL;
 	}
+	mutex_unlock(&vdev->barmap_lock);
 }
 
 static void vcn_io_rw(void __iomem *io, u8 *buf, size_t count, loff_t off,
@@ -110,9 +121,7 @@ static ssize_t vcn_bar_rw(struct vcn_device *vdev, unsigned int bar,
 		return -EINVAL;
 	count = min_t(u64, count, len - off);
 
-	mutex_lock(&vdev->lock);
 	ret = vcn_bar_claim(vdev, bar);
-	mutex_unlock(&vdev->lock);
 	if (ret)
 		return ret;
 

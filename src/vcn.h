@@ -10,14 +10,18 @@
  *       vcn_device.irqlock (spinlock, irq-safe: INTx mask state)
  *     vcn_device.memory_lock (rwsem: BAR access and mmap faults vs. anything
  *                           that turns memory decode off; pci_mmap.c)
+ *     vcn_device.barmap_lock (mutex: claiming BARs; pci_rdwr.c; innermost,
+ *                           also taken under mmap_lock by mmap())
  *     vcn_ctx.lock         (mutex, per context: the object graph, attach counts)
  *       vcn_ctx.objs xa_lock (spinlock: id table and object users counts)
  *   vcn_ioas.iova_rwsem    (rwsem, per IOAS: its area tree; io_pagetable.c;
  *                           never held while pinning, unpinning or copying
  *                           to or from user memory)
  *
- * mmap_lock is taken *outside* memory_lock (page faults), so nothing may touch
- * user memory while holding memory_lock for writing: copy first, then lock.
+ * mmap_lock is taken *outside* memory_lock (page faults) and barmap_lock
+ * (mmap), so nothing may touch user memory while holding either: copy first,
+ * then lock. vcn_device.lock is taken outside mmap_lock (bind copies its
+ * answer out under it), so mmap() and faults must never take it.
  * The device table (devtable.c) has its own internal xarray lock, taken only
  * around a lookup and never while waiting for any of the above.
  */
@@ -221,6 +225,11 @@ struct vcn_device {
 	u32 vbar[PCI_STD_NUM_BARS];
 	u32 vrom;
 	bool virq_disabled;		/* the user's PCI_COMMAND_INTX_DISABLE */
+	/*
+	 * BARs claimed and iomapped on first use. Own lock: mmap() claims a BAR
+	 * with mmap_lock held, and vcn_device.lock is held around user copies.
+	 */
+	struct mutex barmap_lock;
 	void __iomem *barmap[PCI_STD_NUM_BARS];
 
 	struct rw_semaphore memory_lock;

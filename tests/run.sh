@@ -10,11 +10,14 @@
 #      inside each
 #   5. count the TAP lines of every part, print "N passed, N failed"
 # Env: KREL (default: the newest installed Debian -amd64 kernel with headers),
-# VCN_BUILD (scratch dir, default /var/tmp/vcn-build), KEEP_LOGS=1.
+# VCN_BUILD (scratch dir, default /var/tmp/vcn-build), FLAVOURS ("stock debug"
+# by default: the stock kernel, then the debug kernel with KASAN, lockdep,
+# kmemleak and UBSAN, where every splat fails the run).
 set -u
 cd "$(dirname "$0")/.."
 top=$(pwd)
 t0=$(date +%s)
+FLAVOURS=${FLAVOURS:-stock debug}
 scripts/install-deps.sh || exit 1
 
 # never the running kernel: the machine's own is not a Debian kernel
@@ -67,41 +70,74 @@ step "test programs build (static, -Wall -Werror)" sh -c "\
 	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/ioas_test tests/ioas_test.c && \
 	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/edu_dma tests/edu_dma.c && \
 	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/nvme_drv tests/nvme_drv.c"
-vmlinux=${VCN_CACHE:-/var/cache/vfio-cdev-noiommu}/vmlinux-$KREL
-mkdir -p "$(dirname "$vmlinux")"
-[ "$vmlinux" -nt "/boot/vmlinuz-$KREL" ] || tests/rig/extract-vmlinux.sh "/boot/vmlinuz-$KREL" "$vmlinux"
-
-if [ -n "$ko" ] && [ -x "$B/vcn_test" ]; then
-	KMODS="vfio-pci" tests/rig/mkinitramfs.sh "$B/initrd.gz" "$KREL" "$ko" \
-		"$B/vcn_test" "$B/vcn_tool" "$B/ioas_test" "$B/edu_dma" "$B/nvme_drv" tests/guest/lib.sh tests/guest/suite.sh tests/guest/iommu.sh
-	# two guests side by side, one per core; the NVMe image gets a marker
-	# in block 0 for the userspace driver's read test
+# boot_guests TAG KERNEL KREL KO [MODROOT]: the no-IOMMU and the IOMMU guest
+# side by side (one per core), then collect their TAP lines under TAG
+boot_guests() {
+	tag=$1 kernel=$2 krel=$3 ko=$4 modroot=${5:-}
+	MODROOT=$modroot KMODS="vfio-pci" tests/rig/mkinitramfs.sh "$B/initrd-$tag.gz" "$krel" "$ko" \
+		"$B/vcn_test" "$B/vcn_tool" "$B/ioas_test" "$B/edu_dma" "$B/nvme_drv" \
+		tests/guest/lib.sh tests/guest/suite.sh tests/guest/iommu.sh || {
+		notok "[$tag] initramfs"; return; }
+	# the NVMe image gets a marker in block 0 for the driver's read test
 	export NVME_SERIAL=vcn-serial-0001 NVME_BLOCK0=VCN-NVME-BLOCK0-MARKER
-	KERNEL=$vmlinux APPEND="SUITE=suite" tests/rig/run-guest.sh "$B/initrd.gz" "$B/guest-main.log" &
+	KERNEL=$kernel APPEND="SUITE=suite ${GUEST_APPEND:-}" \
+		tests/rig/run-guest.sh "$B/initrd-$tag.gz" "$B/guest-$tag-main.log" &
 	p1=$!
-	KERNEL=$vmlinux IOMMU=1 APPEND="SUITE=iommu" tests/rig/run-guest.sh "$B/initrd.gz" "$B/guest-iommu.log" &
+	KERNEL=$kernel IOMMU=1 APPEND="SUITE=iommu ${GUEST_APPEND:-}" \
+		tests/rig/run-guest.sh "$B/initrd-$tag.gz" "$B/guest-$tag-iommu.log" &
 	p2=$!
 	wait $p1; wait $p2
 	for g in main iommu; do
-		log=$B/guest-$g.log
-		grep -E '^(not )?ok ' "$log" | sed "s/^\(not ok\|ok\) [0-9-]* */\1 - [$g] /" >>"$results"
-		grep -E '^(not )?ok |^#' "$log" | sed "s/^/[$g] /"
+		log=$B/guest-$tag-$g.log
+		grep -E '^(not )?ok ' "$log" | sed "s/^\(not ok\|ok\) [0-9-]* */\1 - [$tag\/$g] /" >>"$results"
+		grep -E '^(not )?ok |^#' "$log" | sed "s/^/[$tag\/$g] /"
 		if grep -q '^VCN-GUEST-DONE' "$log"; then
-			ok "[$g] guest ran to the end" >/dev/null
+			ok "[$tag/$g] guest ran to the end" >/dev/null
 		else
-			notok "[$g] guest ran to the end (crash, oops or timeout: see $log)" >/dev/null
+			notok "[$tag/$g] guest ran to the end (crash, oops or timeout: see $log)" >/dev/null
 			tail -n 60 "$log" | sed 's/^/#   /'
 		fi
 		# kernel lines only (timestamped), not the suite's own TAP text
-		if grep -E '^\[ *[0-9]+\.[0-9]+\] .*(BUG:|WARNING:|Oops|Call Trace|Kernel panic|general protection)' "$log"; then
-			notok "[$g] serial console shows no kernel splat" >/dev/null
+		if grep -E '^\[ *[0-9]+\.[0-9]+\] .*(BUG:|WARNING:|Oops|Call Trace|Kernel panic|general protection|UBSAN|KASAN|kmemleak:.*leak)' "$log"; then
+			notok "[$tag/$g] serial console shows no kernel splat" >/dev/null
 		else
-			ok "[$g] serial console shows no kernel splat" >/dev/null
+			ok "[$tag/$g] serial console shows no kernel splat" >/dev/null
 		fi
 	done
-else
-	notok "guest runs (nothing to boot: dkms or test build failed)"
-fi
+}
+
+for flavour in $FLAVOURS; do
+	case $flavour in
+	stock)
+		vmlinux=${VCN_CACHE:-/var/cache/vfio-cdev-noiommu}/vmlinux-$KREL
+		mkdir -p "$(dirname "$vmlinux")"
+		[ "$vmlinux" -nt "/boot/vmlinuz-$KREL" ] || tests/rig/extract-vmlinux.sh "/boot/vmlinuz-$KREL" "$vmlinux"
+		if [ -n "$ko" ] && [ -x "$B/vcn_test" ]; then
+			GUEST_APPEND= boot_guests stock "$vmlinux" "$KREL" "$ko"
+		else
+			notok "[stock] guest runs (nothing to boot: dkms or test build failed)"
+		fi ;;
+	debug)
+		# KASAN, lockdep, kmemleak, UBSAN, fault injection (scripts/debug-kernel.sh)
+		echo "== debug kernel (built once, then cached; about 10 minutes the first time)"
+		if dk=$(scripts/debug-kernel.sh 2>"$B/debug-kernel.log"); then
+			dkrel=$(cat "$dk/include/config/kernel.release")
+			ok "debug kernel $dkrel is built"
+			mkdir -p "$B/debug-ko"
+			if make -s KDIR="$dk" modules >"$B/debug-build.log" 2>&1 && \
+			   cp vfio_cdev_noiommu.ko "$B/debug-ko/" && make -s KDIR="$dk" clean >/dev/null 2>&1; then
+				ok "module builds against the debug kernel"
+				# KASAN breaks 6.1's PVH entry: boot the bzImage; give it room
+				MEM=1G TIMEOUT=1500 GUEST_APPEND="VCN_DEBUG=1" boot_guests debug "$dk/arch/x86/boot/bzImage" \
+					"$dkrel" "$B/debug-ko/vfio_cdev_noiommu.ko" "$dk/modroot"
+			else
+				notok "module builds against the debug kernel"; tail -n 30 "$B/debug-build.log" | sed 's/^/#   /'
+			fi
+		else
+			notok "debug kernel builds"; tail -n 30 "$B/debug-kernel.log" | sed 's/^/#   /'
+		fi ;;
+	esac
+done
 
 passed=$(grep -c '^ok ' "$results")
 failed=$(grep -c '^not ok ' "$results")

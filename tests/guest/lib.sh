@@ -7,6 +7,9 @@ DRVDIR=/sys/bus/pci/drivers/$DRV
 PARAMS=/sys/module/vfio_cdev_noiommu/parameters
 KO=/rig/vfio_cdev_noiommu.ko
 FAILS=0
+KMEMLEAK=/sys/kernel/debug/kmemleak
+# on the debug kernel: forget what boot leaked, so only our leaks count
+[ -w "$KMEMLEAK" ] && echo clear >"$KMEMLEAK"
 
 pass() { echo "ok - $*"; }
 fail() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }
@@ -49,7 +52,19 @@ dmesg_clean() {
 		pass "kernel log has no BUG/WARNING/Oops"
 	fi
 }
+# kmemleak (debug kernel only): objects must be ~5 s old; scan twice
+kmemleak_clean() {
+	[ -w "$KMEMLEAK" ] || return 0
+	echo scan >"$KMEMLEAK"; sleep 6; echo scan >"$KMEMLEAK"; sleep 1
+	if grep -q unreferenced "$KMEMLEAK"; then
+		fail "kmemleak finds nothing unreferenced"
+		sed 's/^/#   /' "$KMEMLEAK" | head -n 60
+	else
+		pass "kmemleak finds nothing unreferenced"
+	fi
+}
 finish() {
+	kmemleak_clean
 	dmesg_clean
 	[ "$FAILS" = 0 ] || { echo "# --- dmesg ---"; dmesg | tail -n 80 | sed 's/^/# /'; }
 	echo "# suite done, $FAILS failed"

@@ -4,7 +4,8 @@
 #   A busybox initramfs whose /init is tests/rig/init. Each FILE lands in /rig/.
 #   KMODS="vfio-pci ..." packs those Debian modules of KREL and their
 #   dependencies into /rig/kmod/ (not loaded: the suite loads them), with
-#   /rig/kmod/<name>.order listing each one's insmod order.
+#   /rig/kmod/<name>.order listing each one's insmod order. MODROOT: where
+#   KREL's modules are installed, if not under /lib/modules.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out=$(realpath -m "$1"); krel=$2; shift 2
@@ -16,7 +17,7 @@ cp /bin/busybox "$root/bin/busybox"
 cp "$here/init" "$root/init"
 for f in "$@"; do cp "$f" "$root/rig/"; done
 for m in ${KMODS:-}; do
-	modprobe -S "$krel" --show-depends "$m" | awk '$1=="insmod"{print $2}' | while read -r p; do
+	modprobe ${MODROOT:+-d "$MODROOT"} -S "$krel" --show-depends "$m" | awk '$1=="insmod"{print $2}' | while read -r p; do
 		cp "$p" "$root/rig/kmod/"
 		grep -qxF "$(basename "$p")" "$root/rig/kmod/$m.order" 2>/dev/null || basename "$p" >>"$root/rig/kmod/$m.order"
 	done
