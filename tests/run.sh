@@ -69,13 +69,14 @@ step "test programs build (static, -Wall -Werror)" sh -c "\
 	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/vcn_tool tests/vcn_tool.c && \
 	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/ioas_test tests/ioas_test.c && \
 	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/edu_dma tests/edu_dma.c && \
-	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/nvme_drv tests/nvme_drv.c"
+	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/nvme_drv tests/nvme_drv.c && \
+	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/access_test tests/access_test.c"
 # boot_guests TAG KERNEL KREL KO [MODROOT]: the no-IOMMU and the IOMMU guest
 # side by side (one per core), then collect their TAP lines under TAG
 boot_guests() {
 	tag=$1 kernel=$2 krel=$3 ko=$4 modroot=${5:-}
 	MODROOT=$modroot KMODS="vfio-pci" tests/rig/mkinitramfs.sh "$B/initrd-$tag.gz" "$krel" "$ko" \
-		"$B/vcn_test" "$B/vcn_tool" "$B/ioas_test" "$B/edu_dma" "$B/nvme_drv" \
+		"$B/vcn_test" "$B/vcn_tool" "$B/ioas_test" "$B/edu_dma" "$B/nvme_drv" "$B/access_test" \
 		tests/guest/lib.sh tests/guest/suite.sh tests/guest/iommu.sh || {
 		notok "[$tag] initramfs"; return; }
 	# the NVMe image gets a marker in block 0 for the driver's read test

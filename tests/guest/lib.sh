@@ -18,9 +18,12 @@ check() { what=$1; shift; if "$@" >/tmp/check.out 2>&1; then pass "$what"; else 
 # check_not "what" command...: passes when the command fails
 check_not() { what=$1; shift; if "$@" >/tmp/check.out 2>&1; then fail "$what"; sed 's/^/#   /' /tmp/check.out; else pass "$what"; fi; }
 
-find_bdf() { # vendor device -> first BDF
+find_bdf() { # vendor device [n] -> the n-th (default first) BDF
+	n=${3:-1}
 	for d in /sys/bus/pci/devices/*; do
-		[ "$(cat "$d/vendor")" = "0x$1" ] && [ "$(cat "$d/device")" = "0x$2" ] && { echo "${d##*/}"; return 0; }
+		[ "$(cat "$d/vendor")" = "0x$1" ] && [ "$(cat "$d/device")" = "0x$2" ] || continue
+		n=$((n - 1))
+		[ "$n" = 0 ] && { echo "${d##*/}"; return 0; }
 	done
 	return 1
 }

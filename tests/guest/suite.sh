@@ -6,11 +6,12 @@
 . /rig/lib.sh
 
 EDU=$(find_bdf 1234 11e8)
+EDU2=$(find_bdf 1234 11e8 2)	# behind a PCIe root port
 NVME=$(find_bdf 1b36 0010)
 TESTDEV=$(find_bdf 1b36 0005)
 BRIDGE=$(find_bdf 1b36 0001)	# PCI-PCI bridge: header type 1
 HOSTBR=$(find_bdf 8086 29c0)	# host bridge: header type 0, class 0600
-echo "# edu=$EDU nvme=$NVME testdev=$TESTDEV bridge=$BRIDGE hostbridge=$HOSTBR"
+echo "# edu=$EDU edu2=$EDU2 nvme=$NVME testdev=$TESTDEV bridge=$BRIDGE hostbridge=$HOSTBR"
 
 # ---- load ----
 check "insmod the dkms-built module" insmod "$KO"
@@ -77,6 +78,14 @@ check "bind file binds pci-testdev" sh -c "echo $TESTDEV > $DRVDIR/bind"
 check "pci-testdev gets noiommu-vfio2" test "$(node_name "$TESTDEV")" = noiommu-vfio2
 check_not "binding an already-bound device fails" sh -c "echo $TESTDEV > $DRVDIR/bind"
 check_not "bind of a nonexistent BDF fails" sh -c "echo 0000:00:1e.7 > $DRVDIR/bind"
+override "$EDU2" "$DRV"
+check "driver_override + drivers_probe binds the edu behind the root port" probe "$EDU2"
+check "it is bound" is_bound "$EDU2"
+
+# ---- device access: regions, config, mmap, interrupts, reset ----
+VCN_VERBOSE=1 VCN_EDU_BDF=$EDU VCN_NVME_BDF=$NVME VCN_TESTDEV_BDF=$TESTDEV \
+	VCN_EDU2_BDF=$EDU2 /rig/access_test
+check "no interrupt is left registered" sh -c "! grep -q vfio- /proc/interrupts"
 
 # ---- unbind frees the index; it is reused ----
 check "unbind edu" unbind "$EDU"
@@ -131,6 +140,36 @@ took=$(( $(date +%s) - start ))
 wait $holder
 check "unbind with the node open waits for the close (${took}s)" test "$took" -ge 1
 check "and then completes" sh -c "! [ -e /sys/bus/pci/devices/$EDU/driver ]"
+
+# ---- unbind asks the user through the REQ eventfd ----
+echo "$EDU" >"$DRVDIR/bind"
+/rig/vcn_tool reqwait "$EDU" 30 >/tmp/req.out 2>&1 &
+holder=$!
+for i in 1 2 3 4 5 6 7 8 9 10; do grep -q ready /tmp/req.out && break; sleep 1; done
+start=$(date +%s)
+unbind "$EDU"
+took=$(( $(date +%s) - start ))
+wait $holder
+hrc=$?
+sed 's/^/# /' /tmp/req.out
+check "unbind signalled the REQ eventfd and the holder closed (exit $hrc)" test "$hrc" = 0
+check "unbind completed as soon as the holder closed (${took}s < 5)" test "$took" -lt 5
+check "the device is unbound" sh -c "! [ -e /sys/bus/pci/devices/$EDU/driver ]"
+
+# ---- a holder without a REQ handler is killed: unbind still completes ----
+echo "$EDU" >"$DRVDIR/bind"
+sh -c "exec 3<>/dev/vfio/devices/$(node_name "$EDU"); exec sleep 100" &
+holder=$!
+sleep 1
+unbind "$EDU" &
+unb=$!
+sleep 2
+check "unbind is still waiting for the holder" kill -0 $unb
+kill -9 $holder
+wait $unb
+check "killing the holder lets the unbind complete" sh -c "! [ -e /sys/bus/pci/devices/$EDU/driver ]"
+check "nothing is left pinned after the kill" grep -qx "pinned_pages 0" /sys/kernel/debug/vfio_cdev_noiommu/stats
+echo "$EDU" >"$DRVDIR/bind"
 
 # ---- rmmod leaves nothing behind ----
 check "rmmod while devices are bound" rmmod vfio_cdev_noiommu
