@@ -3,7 +3,10 @@
 #   make                      build vfio_cdev_noiommu.ko for the running kernel
 #   make KVER=<release>       ... for another installed kernel (or KDIR=<tree>)
 #   make demo                 boot a stock Debian kernel in QEMU and drive a device
-#   make check                the whole test suite in QEMU guests (installs its needs)
+#   make check                the whole test suite in QEMU guests (installs its needs),
+#                             on the stock kernel and on a debug kernel (KASAN, lockdep,
+#                             kmemleak): FLAVOURS=stock for the stock kernel alone
+#   make bench                the benchmark: ratios measured in one guest run
 #   make lint                 W=1, sparse (C=2) and checkpatch, all must be silent
 #   make dkms-install / dkms-uninstall
 #
@@ -47,4 +50,7 @@ check:
 demo:
 	tests/demo.sh
 
-.PHONY: all modules clean lint lint-build dkms-install dkms-uninstall check demo
+bench:
+	tests/bench-run.sh
+
+.PHONY: all modules clean lint lint-build dkms-install dkms-uninstall check demo bench

@@ -114,7 +114,7 @@ static int vcn_iova_alloc(struct vcn_ioas *ioas, unsigned long uaddr,
 
 static void vcn_area_account(struct vcn_ioas *ioas, struct vcn_area *a, bool add)
 {
-	size_t table = sizeof(*a) + vcn_pages_table_bytes(a->pages);
+	size_t table = ksize(a) + vcn_pages_table_bytes(a->pages);
 	u64 bytes = a->last - a->iova + 1;
 
 	lockdep_assert_held_write(&ioas->iova_rwsem);

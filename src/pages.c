@@ -23,6 +23,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/user.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 
 #include "vcn.h"
 
@@ -90,6 +91,41 @@ static void vcn_uncharge(struct vcn_pages *p)
 		atomic_long_sub(p->npages, &p->user->locked_vm);
 }
 
+/*
+ * Run arrays are sized exactly: kmalloc up to a page, vmalloc beyond (where
+ * kvmalloc's kmalloc attempt would round up to a power of two, doubling
+ * the table in the worst case).
+ */
+static u64 *vcn_runs_alloc(unsigned long n)
+{
+	size_t bytes = array_size(n, sizeof(u64));
+
+	if (bytes <= PAGE_SIZE)
+		return kmalloc(bytes, GFP_KERNEL_ACCOUNT);
+	return __vmalloc(bytes, GFP_KERNEL_ACCOUNT);
+}
+
+static size_t vcn_runs_bytes(const u64 *runs, u32 n)
+{
+	return is_vmalloc_addr(runs) ? PAGE_ALIGN(n * sizeof(u64)) : ksize(runs);
+}
+
+/* make room for one more run: double, as the layout is not known ahead */
+static int vcn_runs_grow(struct vcn_seg *seg, u32 *cap, unsigned long max)
+{
+	u32 ncap = min_t(unsigned long, max, max_t(u32, *cap * 2, 64));
+	u64 *runs = vcn_runs_alloc(ncap);
+
+	if (!runs)
+		return -ENOMEM;
+	if (seg->runs)
+		memcpy(runs, seg->runs, seg->nruns * sizeof(u64));
+	kvfree(seg->runs);
+	seg->runs = runs;
+	*cap = ncap;
+	return 0;
+}
+
 /* pin the pages of segment @s into maximal runs */
 static int vcn_seg_pin(struct vcn_pages *p, unsigned int s, unsigned long uaddr,
 		       struct page **batch, unsigned long *filled)
@@ -98,13 +134,11 @@ static int vcn_seg_pin(struct vcn_pages *p, unsigned int s, unsigned long uaddr,
 	unsigned long n = vcn_seg_npages(p, s);
 	struct vcn_seg *seg = &p->segs[s];
 	u64 last_pfn = 0;
+	u32 cap = 0;
 	u64 *runs;
+	int ret;
 
 	*filled = 0;
-	/* worst case one run per page; shrunk to fit once the layout is known */
-	seg->runs = kvmalloc_array(n, sizeof(u64), GFP_KERNEL_ACCOUNT);
-	if (!seg->runs)
-		return -ENOMEM;
 	while (*filled < n) {
 		long got, j;
 
@@ -115,20 +149,30 @@ static int vcn_seg_pin(struct vcn_pages *p, unsigned int s, unsigned long uaddr,
 			return got ? got : -EFAULT;
 		for (j = 0; j < got; j++) {
 			u64 pfn = page_to_pfn(batch[j]);
+			bool extends = seg->nruns && pfn == last_pfn + 1;
 
-			if (!seg->nruns || pfn != last_pfn + 1)
-				seg->runs[seg->nruns++] =
-					((u64)(*filled + j) << VCN_PFN_BITS) | pfn;
 			last_pfn = pfn;
+			if (extends)
+				continue;
+			if (seg->nruns == cap) {
+				ret = vcn_runs_grow(seg, &cap, n);
+				if (ret) {	/* unpin this batch's rest too */
+					unpin_user_pages(batch + j, got - j);
+					*filled += j;
+					return ret;
+				}
+			}
+			seg->runs[seg->nruns++] =
+				((u64)(*filled + j) << VCN_PFN_BITS) | pfn;
 		}
 		*filled += got;
 		if (fatal_signal_pending(current))
 			return -EINTR;
 		cond_resched();
 	}
-	if (seg->nruns < n) {
-		runs = kvmalloc_array(seg->nruns, sizeof(u64), GFP_KERNEL_ACCOUNT);
-		if (runs) {	/* keeping the big one is only wasteful */
+	if (seg->nruns < cap) {
+		runs = vcn_runs_alloc(seg->nruns);
+		if (runs) {	/* keeping the bigger one is only wasteful */
 			memcpy(runs, seg->runs, seg->nruns * sizeof(u64));
 			kvfree(seg->runs);
 			seg->runs = runs;
@@ -215,9 +259,7 @@ size_t vcn_pages_table_bytes(struct vcn_pages *p)
 	unsigned int s;
 
 	for (s = 0; s < p->nsegs; s++)
-		bytes += is_vmalloc_addr(p->segs[s].runs) ?
-			 PAGE_ALIGN(p->segs[s].nruns * sizeof(u64)) :
-			 ksize(p->segs[s].runs);
+		bytes += vcn_runs_bytes(p->segs[s].runs, p->segs[s].nruns);
 	return bytes;
 }
 

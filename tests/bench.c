@@ -162,7 +162,7 @@ fail:
 
 /* ---------------- reporting ---------------- */
 
-static void target(const char *name, double v, const char *unit, const char *op,
+static void figure(const char *name, double v, const char *unit, const char *op,
 		   double x)
 {
 	int ok = op[0] == '<' ? v <= x : v >= x;
@@ -175,7 +175,7 @@ static void target(const char *name, double v, const char *unit, const char *op,
 		missed++;
 }
 
-static void info(const char *name, double v, const char *unit)
+static void figure_info(const char *name, double v, const char *unit)
 {
 	printf("bench: %s %.3f %s (info)\n", name, v, unit);
 }
@@ -395,7 +395,7 @@ static int write_long(const char *path, long v)
 	return r ? -1 : 0;
 }
 
-static long meminfo(const char *key)
+static long meminfo_kb(const char *key)
 {
 	char line[256];
 	size_t kl = strlen(key);
@@ -420,9 +420,9 @@ static long hp_reserve(long want)
 		hp_orig = -1;
 		return 0;
 	}
-	if (meminfo("Hugepagesize") != 2048)
+	if (meminfo_kb("Hugepagesize") != 2048)
 		return 0;
-	return meminfo("HugePages_Free");
+	return meminfo_kb("HugePages_Free");
 }
 
 static void hp_restore(void)
@@ -568,13 +568,13 @@ static int fig_get_pa_cost(struct vcn_dev *d)
 	eid.iova = iova;
 	if (measure(set, 7))
 		goto out_close;
-	target("get_pa_vs_null_ioctl", gpa.best / null.best, "x", "<=", 1.2);
-	target("pagemap_vs_get_pa", pm.best / gpa.best, "x", ">=", 3);
+	figure("get_pa_vs_null_ioctl", gpa.best / null.best, "x", "<=", 1.2);
+	figure("pagemap_vs_get_pa", pm.best / gpa.best, "x", ">=", 3);
 	/* where GET_PA's time goes: each error path stops one step further */
-	info("unknown_ioctl_vs_null_ioctl", unk.best / null.best, "x");
-	info("get_pa_to_cap_check_vs_null", eflags.best / null.best, "x");
-	info("get_pa_to_id_lookup_vs_null", eid.best / null.best, "x");
-	info("get_pa_to_tree_walk_vs_null", eiova.best / null.best, "x");
+	figure_info("unknown_ioctl_vs_null_ioctl", unk.best / null.best, "x");
+	figure_info("get_pa_to_cap_check_vs_null", eflags.best / null.best, "x");
+	figure_info("get_pa_to_id_lookup_vs_null", eid.best / null.best, "x");
+	figure_info("get_pa_to_tree_walk_vs_null", eiova.best / null.best, "x");
 	ret = 0;
 out_close:
 	close(pm.fd);
@@ -597,6 +597,7 @@ static int fig_get_pa_flat(struct vcn_dev *d)
 	struct bench *set[] = { &small, &big };
 	uint64_t bufpages = BIG_BUF / PG, pages, iova, t, runs = 0;
 	uint8_t *one_buf, *buf;
+	struct vcn_dev sd;	/* d, mapping into the small IOAS */
 	struct stats s0, s1;
 	int i, nmaps = 0, ret = -1;
 	long r;
@@ -608,9 +609,10 @@ static int fig_get_pa_flat(struct vcn_dev *d)
 	if (!one_buf || !buf)
 		goto out;
 	big.ioas = d->ioas;
+	sd = *d;
+	sd.ioas = small.ioas;
 	iova = 0x80000000;
-	if (vcn_map(&(struct vcn_dev){ .ctx = d->ctx, .ioas = small.ioas },
-		    one_buf, PG, &iova, 1))
+	if (vcn_map(&sd, one_buf, PG, &iova, 1))
 		goto out;
 	for (i = 0; i < RING; i++)
 		one[i] = iova;
@@ -645,7 +647,7 @@ static int fig_get_pa_flat(struct vcn_dev *d)
 
 	if (measure(set, 2))
 		goto out_unmap;
-	target("get_pa_1m_vs_1_page", big.best / small.best, "x", "<=", 1.5);
+	figure("get_pa_1m_vs_1_page", big.best / small.best, "x", "<=", 1.5);
 	ret = 0;
 out_unmap:
 	if (attach_to(d, d->ioas))
@@ -686,7 +688,7 @@ static int fig_map_speed(struct vcn_dev *d)
 		munmap(buf, MAPUNMAP_LEN);
 		return -1;
 	}
-	target("map_unmap_speed_vs_mlock", ml.best / map.best, "x", ">=", 0.8);
+	figure("map_unmap_speed_vs_mlock", ml.best / map.best, "x", ">=", 0.8);
 	munmap(buf, MAPUNMAP_LEN);
 	return 0;
 }
@@ -719,7 +721,7 @@ static int fig_hugepage(struct vcn_dev *d)
 	ms.va = small;
 	if (measure(mset, 2))
 		goto out;
-	info("map_unmap_per_byte_huge_vs_4k", mh.best / ms.best, "x");
+	figure_info("map_unmap_per_byte_huge_vs_4k", mh.best / ms.best, "x");
 
 	if (vcn_map(d, huge, HPAGE, &hi, 1))
 		goto out;
@@ -744,9 +746,9 @@ static int fig_hugepage(struct vcn_dev *d)
 	ws.iova = si;
 	if (measure(gset, 4))
 		goto out_unmap;
-	info("get_pa_2m_query_huge_vs_4k", gh.best / gs.best, "x");
-	info("get_pa_huge_2m_vs_4k_query", gh.best / gh4.best, "x");
-	info("get_pa_cover_2m_4k_vs_huge", ws.best / gh.best, "x");
+	figure_info("get_pa_2m_query_huge_vs_4k", gh.best / gs.best, "x");
+	figure_info("get_pa_huge_2m_vs_4k_query", gh.best / gh4.best, "x");
+	figure_info("get_pa_cover_2m_4k_vs_huge", ws.best / gh.best, "x");
 	ret = 0;
 out_unmap:
 	if (vcn_unmap(d, si, HPAGE))
@@ -811,7 +813,7 @@ static int fig_table(struct vcn_dev *d, long hpages)
 		return -1;
 	printf("# %lld fresh 4 KiB pages: %ld runs, %lld table bytes\n",
 	       npages, runs, s.table_bytes);
-	info("table_bytes_per_4k_page_fresh", (double)s.table_bytes / s.pinned_pages,
+	figure_info("table_bytes_per_4k_page_fresh", (double)s.table_bytes / s.pinned_pages,
 	     "bytes");
 
 	if (table_of(d, TABLE_LEN, iova, 1, &s, &runs))
@@ -819,9 +821,9 @@ static int fig_table(struct vcn_dev *d, long hpages)
 	printf("# %lld scattered 4 KiB pages: %ld runs (GET_PA walk), %lld table bytes: the area's %lld + %.2f per run\n",
 	       npages, runs, s.table_bytes, overhead,
 	       runs ? (double)(s.table_bytes - overhead) / runs : 0);
-	target("table_bytes_per_4k_page", (double)s.table_bytes / s.pinned_pages,
+	figure("table_bytes_per_4k_page", (double)s.table_bytes / s.pinned_pages,
 	       "bytes", "<=", 8);
-	info("table_runs_4k_scattered", runs, "runs");
+	figure_info("table_runs_4k_scattered", runs, "runs");
 
 	/* a size whose worst case is not a power of two bytes */
 	if (table_of(d, TABLE_ODD_LEN, iova, 1, &s, &runs))
@@ -829,7 +831,7 @@ static int fig_table(struct vcn_dev *d, long hpages)
 	printf("# %lu scattered 4 KiB pages: %ld runs (GET_PA walk), %lld table bytes: the area's %lld + %.2f per run\n",
 	       TABLE_ODD_LEN / PG, runs, s.table_bytes, overhead,
 	       runs ? (double)(s.table_bytes - overhead) / runs : 0);
-	info("table_bytes_per_4k_page_odd_size",
+	figure_info("table_bytes_per_4k_page_odd_size",
 	     (double)s.table_bytes / s.pinned_pages, "bytes");
 
 	if (hpages > TABLE_HPAGES)
@@ -848,7 +850,7 @@ static int fig_table(struct vcn_dev *d, long hpages)
 		goto out;
 	printf("# %ld hugepages in one map: %ld runs, %lld table bytes\n",
 	       hpages, runs, s.table_bytes);
-	target("table_bytes_per_2m_hugepage", (double)s.table_bytes / hpages,
+	figure("table_bytes_per_2m_hugepage", (double)s.table_bytes / hpages,
 	       "bytes", "<=", 64);
 	ret = 0;
 out:
@@ -881,7 +883,7 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	uname(&u);
 	printf("# vfio_cdev_noiommu benchmark: kernel %s, device %s, %ld MiB RAM, page %ld\n",
-	       u.release, bdf ? bdf : "(none)", meminfo("MemTotal") / 1024,
+	       u.release, bdf ? bdf : "(none)", meminfo_kb("MemTotal") / 1024,
 	       sysconf(_SC_PAGESIZE));
 	printf("# each figure: best of %d rounds of ~%llu ms, rounds interleaved\n",
 	       ROUNDS, ROUND_NS / 1000000);
