@@ -30,11 +30,10 @@ static struct vcn_hwpt *vcn_hwpt_create(struct vcn_ctx *ctx,
 	return hwpt;
 }
 
-void vcn_hwpt_free(struct vcn_hwpt *hwpt)
+void vcn_hwpt_destroy(struct vcn_hwpt *hwpt)
 {
 	WARN_ON(hwpt->ndevs);
 	vcn_obj_put(&hwpt->ioas->obj);
-	kfree(hwpt);
 }
 
 int vcn_hwpt_attach(struct vcn_ctx *ctx, u32 *pt_id, struct vcn_hwpt **out)

@@ -27,13 +27,12 @@ struct vcn_ioas *vcn_ioas_alloc(struct vcn_ctx *ctx)
 	return ioas;
 }
 
-void vcn_ioas_free(struct vcn_ioas *ioas)
+void vcn_ioas_destroy(struct vcn_ioas *ioas)
 {
 	u64 unmapped;
 
 	WARN_ON(ioas->ndevs);
 	WARN_ON(vcn_iopt_unmap_all(ioas, &unmapped));
-	kfree(ioas);
 }
 
 static struct vcn_ioas *vcn_ioas_get(struct vcn_ucmd *ucmd, u32 id)

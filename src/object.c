@@ -7,10 +7,13 @@
  * lookup ever sees a half-built object. Ids start at 1, as upstream's.
  *
  * obj->users: the table's own reference plus one per holder. Lookups take
- * one under the xa_lock with refcount_inc_not_zero(); IOMMU_DESTROY succeeds
- * only when the table's is the last (refcount_dec_if_one() under the same
- * lock), else EBUSY; internal removal erases the id and drops the table's
- * reference, and the last put frees the object.
+ * one under RCU with refcount_inc_not_zero() (GET_PA is a hot path: no lock
+ * is taken to find its IOAS); IOMMU_DESTROY succeeds only when the table's
+ * is the last (refcount_dec_if_one() under the xa_lock), else EBUSY;
+ * internal removal erases the id and drops the table's reference, and the
+ * last put destroys the object. Memory is freed with kfree_rcu(), so a
+ * lookup that raced with the destruction sees a zero count, never freed
+ * memory.
  *
  * Locks: vcn_ctx.objs xa_lock (innermost; nothing sleeps under it).
  */
@@ -54,7 +57,7 @@ void vcn_obj_finalize(struct vcn_obj *obj)
 void vcn_obj_abort(struct vcn_obj *obj)
 {
 	xa_erase(&obj->ctx->objs, obj->id);
-	kfree(obj);
+	kfree(obj);	/* never published: no lookup can hold it */
 }
 
 struct vcn_obj *vcn_obj_get(struct vcn_ctx *ctx, u32 id,
@@ -62,12 +65,12 @@ struct vcn_obj *vcn_obj_get(struct vcn_ctx *ctx, u32 id,
 {
 	struct vcn_obj *obj;
 
-	xa_lock(&ctx->objs);
+	rcu_read_lock();
 	obj = xa_load(&ctx->objs, id);
 	if (!obj || (type != VCN_OBJ_ANY && obj->type != type) ||
 	    !refcount_inc_not_zero(&obj->users))
 		obj = ERR_PTR(-ENOENT);
-	xa_unlock(&ctx->objs);
+	rcu_read_unlock();
 	return obj;
 }
 
@@ -75,17 +78,18 @@ void vcn_obj_free(struct vcn_obj *obj)
 {
 	switch (obj->type) {
 	case VCN_OBJ_IOAS:
-		vcn_ioas_free(container_of(obj, struct vcn_ioas, obj));
+		vcn_ioas_destroy(container_of(obj, struct vcn_ioas, obj));
 		break;
 	case VCN_OBJ_HWPT:
-		vcn_hwpt_free(container_of(obj, struct vcn_hwpt, obj));
+		vcn_hwpt_destroy(container_of(obj, struct vcn_hwpt, obj));
 		break;
 	case VCN_OBJ_DEVICE:
-		kfree(container_of(obj, struct vcn_idev, obj));
 		break;
 	default:
 		WARN_ON(1);
+		return;
 	}
+	kfree_rcu(obj, rcu);	/* obj is the first member of each type */
 }
 
 void vcn_obj_put(struct vcn_obj *obj)

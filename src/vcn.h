@@ -66,14 +66,16 @@ enum vcn_obj_type {
 /*
  * An object of a context, named by an id in ctx->objs. @users counts the
  * table's own reference plus every holder, short- or long-term; the object is
- * destroyed when it reaches zero. Lookups take a user under the xa_lock, so a
- * zero count can only be seen after the object left the table.
+ * destroyed when it reaches zero, and its memory freed an RCU grace period
+ * later. Lookups run under RCU and take a user only if the count is not
+ * already zero, so a dying object is never revived.
  */
 struct vcn_obj {
 	enum vcn_obj_type type;
 	u32 id;
 	refcount_t users;
 	struct vcn_ctx *ctx;
+	struct rcu_head rcu;	/* lookups run under RCU: free after a grace period */
 };
 
 struct vcn_ctx {
@@ -142,7 +144,7 @@ void vcn_obj_destroy_all(struct vcn_ctx *ctx);
 void vcn_obj_free(struct vcn_obj *obj);
 
 struct vcn_ioas *vcn_ioas_alloc(struct vcn_ctx *ctx);
-void vcn_ioas_free(struct vcn_ioas *ioas);
+void vcn_ioas_destroy(struct vcn_ioas *ioas);
 
 struct vcn_pages *vcn_pages_pin(unsigned long uaddr, unsigned long npages,
 				bool writable);
@@ -169,7 +171,7 @@ void vcn_ictx_show_fdinfo(struct seq_file *m, struct file *file);
 
 int vcn_hwpt_attach(struct vcn_ctx *ctx, u32 *pt_id, struct vcn_hwpt **out);
 void vcn_hwpt_detach(struct vcn_hwpt *hwpt);
-void vcn_hwpt_free(struct vcn_hwpt *hwpt);
+void vcn_hwpt_destroy(struct vcn_hwpt *hwpt);
 
 /* dispatch entries (ictx.c) */
 struct vcn_ucmd {
