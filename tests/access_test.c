@@ -601,6 +601,89 @@ TEST(hot_reset_on_the_root_bus_is_enodev)
 	EXPECT_ERRNO(EINVAL, ioctl(d.dev, VFIO_DEVICE_PCI_HOT_RESET, &hr));
 }
 
+/* the sysfs driver of @bdf ("none" if unbound) */
+static const char *driver_of(const char *bdf)
+{
+	static char buf[256];
+	char p[128];
+	ssize_t n;
+
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(p, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return "none";
+	buf[n] = 0;
+	return strrchr(buf, '/') + 1;
+}
+
+static int sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), r;
+
+	if (fd < 0)
+		return -1;
+	r = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
+	close(fd);
+	return r;
+}
+
+/*
+ * Two functions behind one root port (edu 0.0, pci-testdev 0.1): a bus reset
+ * hits both, so it is allowed only when the caller owns both.
+ */
+TEST(hot_reset_needs_every_affected_function)
+{
+	const char *edu2 = getenv("VCN_EDU2_BDF"), *td2 = getenv("VCN_TESTDEV2_BDF");
+	struct {
+		struct vfio_pci_hot_reset_info h;
+		struct vfio_pci_dependent_device dev[4];
+	} info = {};
+	struct vfio_pci_hot_reset hr = { .argsz = sizeof(hr) };
+	char path[128];
+	struct vcn_dev d;
+	int t, i;
+
+	ASSERT_TRUE(edu2 && td2);
+	open_dev(&d, edu2);
+	/* the other function unbound: not ours at all, EBUSY */
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", td2);
+	if (strcmp(driver_of(td2), "none"))
+		ASSERT_OK(sysfs_write(path, td2));
+	ASSERT_OK(hot_reset_info(&d, &info, sizeof(info)));
+	EXPECT_EQ(info.h.count, 2);
+	EXPECT_EQ(info.h.flags, VFIO_PCI_HOT_RESET_FLAG_DEV_ID);	/* not all owned */
+	EXPECT_ERRNO(EBUSY, ioctl(d.dev, VFIO_DEVICE_PCI_HOT_RESET, &hr));
+	/* bound to us but not opened by the caller: EINVAL */
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", td2);
+	ASSERT_OK(sysfs_write(path, "vfio-cdev-noiommu"));
+	ASSERT_OK(sysfs_write("/sys/bus/pci/drivers_probe", td2));
+	ASSERT_TRUE(!strcmp(driver_of(td2), "vfio-cdev-noiommu"));
+	EXPECT_ERRNO(EINVAL, ioctl(d.dev, VFIO_DEVICE_PCI_HOT_RESET, &hr));
+	/* opened through another context: still not the caller's */
+	t = open(vcn_dev_node(td2), O_RDWR);
+	ASSERT_TRUE(t >= 0);
+	int other = open(vcn_ictx_node(), O_RDWR);
+
+	ASSERT_OK(vcn_bind(t, other, NULL));
+	EXPECT_ERRNO(EINVAL, ioctl(d.dev, VFIO_DEVICE_PCI_HOT_RESET, &hr));
+	close(t);
+	close(other);
+	/* opened through the caller's context: allowed, both listed */
+	uint32_t tdid;
+
+	t = open(vcn_dev_node(td2), O_RDWR);
+	ASSERT_OK(vcn_bind(t, d.ctx, &tdid));
+	ASSERT_OK(hot_reset_info(&d, &info, sizeof(info)));
+	EXPECT_EQ(info.h.flags, VFIO_PCI_HOT_RESET_FLAG_DEV_ID |
+				VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED);
+	for (i = 0; i < 2; i++)
+		EXPECT_TRUE(info.dev[i].group_id == d.devid ||
+			    info.dev[i].group_id == tdid);
+	EXPECT_NE(info.dev[0].group_id, info.dev[1].group_id);
+	EXPECT_OK(ioctl(d.dev, VFIO_DEVICE_PCI_HOT_RESET, &hr));
+	close(t);
+}
+
 TEST(hot_reset_behind_a_root_port)
 {
 	const char *bdf = getenv("VCN_EDU2_BDF");
@@ -614,13 +697,20 @@ TEST(hot_reset_behind_a_root_port)
 	uint32_t v;
 	size_t sz;
 
-	ASSERT_TRUE(bdf);
+	const char *td2 = getenv("VCN_TESTDEV2_BDF");
+	int t;
+
+	ASSERT_TRUE(bdf && td2);
 	open_dev(&d, bdf);
 	/* too small: ENOSPC and the count it needs */
 	EXPECT_ERRNO(ENOSPC, hot_reset_info(&d, &info, sizeof(info.h)));
-	EXPECT_EQ(info.h.count, 1);
+	EXPECT_EQ(info.h.count, 2);
+	/* the other function is ours too, opened in the same context */
+	t = open(vcn_dev_node(td2), O_RDWR);
+	ASSERT_TRUE(t >= 0);
+	ASSERT_OK(vcn_bind(t, d.ctx, NULL));
 	ASSERT_OK(hot_reset_info(&d, &info, sizeof(info)));
-	EXPECT_EQ(info.h.count, 1);
+	EXPECT_EQ(info.h.count, 2);
 	EXPECT_EQ(info.h.flags, VFIO_PCI_HOT_RESET_FLAG_DEV_ID |
 				VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED);
 	EXPECT_EQ(info.dev[0].group_id, d.devid);	/* the devid, 7.3 layout */

@@ -6,7 +6,8 @@
 . /rig/lib.sh
 
 EDU=$(find_bdf 1234 11e8)
-EDU2=$(find_bdf 1234 11e8 2)	# behind a PCIe root port
+EDU2=$(find_bdf 1234 11e8 2)	# behind a PCIe root port,
+TESTDEV2=$(find_bdf 1b36 0005 2)	# with this one as its function 1
 NVME=$(find_bdf 1b36 0010)
 TESTDEV=$(find_bdf 1b36 0005)
 BRIDGE=$(find_bdf 1b36 0001)	# PCI-PCI bridge: header type 1
@@ -84,7 +85,7 @@ check "it is bound" is_bound "$EDU2"
 
 # ---- device access: regions, config, mmap, interrupts, reset ----
 VCN_VERBOSE=1 VCN_EDU_BDF=$EDU VCN_NVME_BDF=$NVME VCN_TESTDEV_BDF=$TESTDEV \
-	VCN_EDU2_BDF=$EDU2 /rig/access_test
+	VCN_EDU2_BDF=$EDU2 VCN_TESTDEV2_BDF=$TESTDEV2 /rig/access_test
 check "no interrupt is left registered" sh -c "! grep -q vfio- /proc/interrupts"
 
 # ---- unbind frees the index; it is reused ----

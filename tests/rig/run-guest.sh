@@ -4,7 +4,8 @@
 #   Boots a Debian kernel with INITRD under QEMU (TCG: no KVM on these
 #   machines) with the test devices: edu (1234:11e8), nvme (1b36:0010,
 #   serial from NVME_SERIAL), pci-testdev (1b36:0005), a PCI-PCI bridge, and
-#   a second edu behind a PCIe root port (a secondary bus reset can hit it).
+#   behind a PCIe root port a second edu and a second pci-testdev, two
+#   functions of one slot (a secondary bus reset hits both).
 #   The serial console goes to LOG. Env: KERNEL (an ELF vmlinux or bzImage),
 #   IOMMU=1 (q35 + intel-iommu: every device gets an IOMMU group), APPEND
 #   (extra kernel command line; KEY=value words reach /init's environment),
@@ -35,7 +36,8 @@ timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg,thread=multi $machine -cpu max 
 	-device pci-testdev \
 	-device pci-bridge,chassis_nr=1,id=br1 \
 	-device pcie-root-port,id=rp1,chassis=2,slot=2 \
-	-device edu,bus=rp1,dma_mask=0xffffffffffffffff \
+	-device edu,bus=rp1,addr=0.0,multifunction=on,dma_mask=0xffffffffffffffff \
+	-device pci-testdev,bus=rp1,addr=0.1 \
 	</dev/null >"$log.raw" 2>&1
 rc=$?
 tr -d '\r' <"$log.raw" >"$log" && rm -f "$log.raw"
