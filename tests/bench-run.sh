@@ -8,17 +8,14 @@
 set -eu
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-KREL=${KREL:-$(ls -d /usr/src/linux-headers-*-amd64 | sed 's|.*/linux-headers-||' | sort -V | tail -n1)}
+eval "$(tests/rig/stock-kernel.sh)"
 B=${VCN_BUILD:-/var/tmp/vcn-build}/bench-$KREL
 mkdir -p "$B"
 make -s KVER="$KREL" modules >"$B/build.log" 2>&1 || { cat "$B/build.log"; exit 1; }
 gcc -static -O2 -Wall -Iinclude -o "$B/bench" tests/bench.c
-vmlinux=${VCN_CACHE:-/var/cache/vfio-cdev-noiommu}/vmlinux-$KREL
-mkdir -p "$(dirname "$vmlinux")"
-[ "$vmlinux" -nt "/boot/vmlinuz-$KREL" ] || tests/rig/extract-vmlinux.sh "/boot/vmlinuz-$KREL" "$vmlinux"
 tests/rig/mkinitramfs.sh "$B/initrd.gz" "$KREL" vfio_cdev_noiommu.ko "$B/bench" \
 	tests/guest/lib.sh tests/guest/bench.sh
 echo "== benchmark on $KREL under QEMU (TCG), 2 GiB"
-KERNEL=$vmlinux MEM=2G APPEND="SUITE=bench quiet" tests/rig/run-guest.sh "$B/initrd.gz" "$B/guest.log" || true
+KERNEL=$VMLINUX MEM=2G APPEND="SUITE=bench quiet" tests/rig/run-guest.sh "$B/initrd.gz" "$B/guest.log" || true
 grep -E '^(bench|#)' "$B/guest.log"
 grep -q '^VCN-GUEST-DONE rc=0' "$B/guest.log" || { echo "bench: the guest run failed; log $B/guest.log" >&2; exit 1; }

@@ -21,8 +21,7 @@ FLAVOURS=${FLAVOURS:-stock debug}
 scripts/install-deps.sh || exit 1
 
 # never the running kernel: the machine's own is not a Debian kernel
-KREL=${KREL:-$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sed 's|.*/linux-headers-||' | sort -V | tail -n1)}
-[ -n "$KREL" ] && [ -e "/boot/vmlinuz-$KREL" ] || { echo "run.sh: no Debian kernel with headers found" >&2; exit 1; }
+eval "$(tests/rig/stock-kernel.sh)" || exit 1
 B=${VCN_BUILD:-/var/tmp/vcn-build}/$KREL
 rm -rf "$B"; mkdir -p "$B"
 echo "== kernel $KREL, scratch $B"
@@ -125,11 +124,8 @@ boot_guests() {
 for flavour in $FLAVOURS; do
 	case $flavour in
 	stock)
-		vmlinux=${VCN_CACHE:-/var/cache/vfio-cdev-noiommu}/vmlinux-$KREL
-		mkdir -p "$(dirname "$vmlinux")"
-		[ "$vmlinux" -nt "/boot/vmlinuz-$KREL" ] || tests/rig/extract-vmlinux.sh "/boot/vmlinuz-$KREL" "$vmlinux"
 		if [ -n "$ko" ] && [ -x "$B/vcn_test" ]; then
-			GUEST_APPEND= boot_guests stock "$vmlinux" "$KREL" "$ko"
+			GUEST_APPEND= boot_guests stock "$VMLINUX" "$KREL" "$ko"
 		else
 			notok "[stock] guest runs (nothing to boot: dkms or test build failed)"
 		fi ;;
