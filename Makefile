@@ -6,6 +6,8 @@
 #   make check                the whole test suite in QEMU guests (installs its needs),
 #                             on the stock kernel and on a debug kernel (KASAN, lockdep,
 #                             kmemleak): FLAVOURS=stock for the stock kernel alone
+#   make check-matrix         the in-guest suite on Debian 6.1 (amd64, rt, cloud),
+#                             6.12 (amd64, rt) and 7.3 (trixie chroot build)
 #   make bench                the benchmark: ratios measured in one guest run
 #   make lint                 W=1, sparse (C=2) and checkpatch, all must be silent
 #   make dkms-install / dkms-uninstall
@@ -47,10 +49,14 @@ dkms-uninstall:
 check:
 	tests/run.sh
 
+# every Debian kernel of the matrix (6.1 amd64/rt/cloud, 6.12 amd64/rt, 7.3)
+check-matrix:
+	tests/matrix.sh
+
 demo:
 	tests/demo.sh
 
 bench:
 	tests/bench-run.sh
 
-.PHONY: all modules clean lint lint-build dkms-install dkms-uninstall check demo bench
+.PHONY: all modules clean lint lint-build dkms-install dkms-uninstall check check-matrix demo bench

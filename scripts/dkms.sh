@@ -20,6 +20,9 @@ remove() {
 		dkms remove -m "$name" -v "$ver" --all >/dev/null
 	fi
 	rm -rf "$src"
+	# a module file dkms no longer tracks would make it refuse to install
+	# ("same version already installed") while reporting success
+	rm -f /lib/modules/*/updates/dkms/"$name".ko*
 }
 
 case ${1:-} in
@@ -38,6 +41,8 @@ install)
 	dkms install -m "$name" -v "$ver" -k "$krel" >/dev/null
 	ko=$(find "/lib/modules/$krel/updates/dkms" -name "$name.ko*" | head -n1)
 	[ -n "$ko" ] || { echo "dkms.sh: dkms reported success but installed no module" >&2; exit 1; }
+	cmp -s "$ko" "$(ls /var/lib/dkms/$name/$ver/$krel/*/module/$name.ko* | head -n1)" ||
+		{ echo "dkms.sh: the installed $ko is not the module dkms just built" >&2; exit 1; }
 	echo "$ko"
 	;;
 uninstall)

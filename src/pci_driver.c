@@ -10,6 +10,7 @@
 #include <linux/iommu.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/security.h>
 
 #include "vcn.h"
 
@@ -27,6 +28,14 @@ static int vcn_probe_allowed(struct pci_dev *pdev)
 	if (!READ_ONCE(vcn_enable_unsafe_noiommu_mode)) {
 		pci_err(pdev, "refusing to bind: no-IOMMU mode is off; to accept a device that can DMA anywhere, set /sys/module/vfio_cdev_noiommu/parameters/enable_unsafe_noiommu_mode to Y\n");
 		return -EINVAL;
+	}
+	/*
+	 * A device without an IOMMU can read and write all of memory, which is
+	 * what lockdown forbids /dev/mem for: honour it the same way.
+	 */
+	if (security_locked_down(LOCKDOWN_DEV_MEM)) {
+		pci_err(pdev, "refusing to bind: the kernel is locked down, and a device without an IOMMU could DMA to any memory\n");
+		return -EPERM;
 	}
 	if (vcn_dev_has_iommu(pdev)) {
 		pci_err(pdev, "refusing to bind: device is behind an IOMMU; use vfio-pci for it\n");

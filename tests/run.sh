@@ -49,6 +49,21 @@ for s in bookworm-backports trixie-backports; do
 done
 make -s KVER="$KREL" clean >/dev/null 2>&1
 
+# A kernel that already has upstream cdev no-IOMMU: a copy of the headers
+# with CONFIG_IOMMUFD_NOIOMMU=y. make must stop and say why; dkms must skip it
+# (exit 77) instead of failing the kernel's installation.
+fake=$B/headers-with-noiommu
+hdr=/usr/src/linux-headers-$KREL
+mkdir -p "$fake"
+cp -a "$hdr/." "$fake/"
+# its relative symlinks (into -common and linux-kbuild) must still resolve
+(cd "$hdr" && find . -type l) | while read -r l; do ln -sfn "$(readlink -f "$hdr/$l")" "$fake/$l"; done
+echo "CONFIG_IOMMUFD_NOIOMMU=y" >>"$fake/.config"
+echo "#define CONFIG_IOMMUFD_NOIOMMU 1" >>"$fake/include/generated/autoconf.h"
+step "on a kernel with CONFIG_IOMMUFD_NOIOMMU=y, make stops and says the kernel has it" \
+	sh -c "! make -s KDIR=$fake modules >$B/noiommu-make.log 2>&1 && grep -q 'already has cdev no-IOMMU' $B/noiommu-make.log"
+make -s KDIR="$fake" clean >/dev/null 2>&1
+
 # ---- dkms ----
 if ko=$(scripts/dkms.sh install "$KREL" 2>"$B/dkms.log"); then
 	ok "dkms add/build/install -k $KREL: $ko"
@@ -56,6 +71,9 @@ else
 	notok "dkms add/build/install -k $KREL"; sed 's/^/#   /' "$B/dkms.log"
 	ko=
 fi
+step "dkms skips (exit 77) a kernel that has CONFIG_IOMMUFD_NOIOMMU=y" \
+	sh -c "dkms build -m vfio_cdev_noiommu -v $(sed -n 's/^PACKAGE_VERSION=\"\(.*\)\"/\1/p' dkms.conf) -k 0.0.0-vcn-noiommu --kernelsourcedir $fake >$B/noiommu-dkms.log 2>&1; [ \$? = 77 ]"
+rm -rf /var/lib/dkms/vfio_cdev_noiommu/*/0.0.0-vcn-noiommu
 step "dkms status lists the module as installed for $KREL" \
 	sh -c "dkms status -m vfio_cdev_noiommu -k $KREL | grep -q installed"
 step "modinfo: version from dkms.conf, parameters present" \

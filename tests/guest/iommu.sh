@@ -15,4 +15,18 @@ check "no node created" test -z "$(ls /dev/vfio/devices 2>/dev/null)"
 check_not "no TAINT_USER" tainted_user
 check_not "new_id is refused the same way for nvme" sh -c "echo '1b36 0010' > $DRVDIR/new_id; [ -e /sys/bus/pci/devices/$NVME/vfio-dev ]"
 check "rmmod" rmmod vfio_cdev_noiommu
+
+# ---- lockdown: raised at run time (a locked-down boot would refuse our
+# unsigned module before we could test anything); it cannot be lowered
+# again, so it comes last, after the leak scan it would forbid ----
+kmemleak_clean
+check "insmod with the parameter on" insmod "$KO" enable_unsafe_noiommu_mode=1
+mkdir -p /sys/kernel/security
+mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
+check "lockdown can be raised to integrity" sh -c "echo integrity > /sys/kernel/security/lockdown && grep -q '\\[integrity\\]' /sys/kernel/security/lockdown"
+dmesg -c >/dev/null
+probe "$EDU"
+check_not "under lockdown, no device binds" is_bound "$EDU"
+check "the refusal names lockdown" dmesg_has "refusing to bind: the kernel is locked down"
+check "rmmod under lockdown" rmmod vfio_cdev_noiommu
 finish

@@ -1,0 +1,141 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# matrix.sh [KSPEC...] - the module on several Debian kernels.
+#   KSPEC: 6.1 6.1-rt 6.1-cloud 6.12 6.12-rt 7.3 (default: all), see
+#   scripts/fetch-kernel.sh. For each: fetch the kernel (cached), build the
+#   module with W=1 in a scratch copy of the source (never in the tree; 7.3
+#   inside its trixie chroot), run sparse (C=2) when the kernel's kbuild accepts
+#   the machine's sparse, then boot the kernel in the QEMU rig, one guest at a
+#   time: tests/guest/suite.sh (no IOMMU) and tests/guest/iommu.sh
+#   (intel-iommu). Prints TAP lines "ok - [KSPEC/...] ..." / "not ok - ...",
+#   a table, and "N passed, N failed".
+# Env: VCN_BUILD (scratch, default /var/tmp/vcn-matrix), VCN_PATCH (a unified
+# diff applied to each scratch copy with patch -p1: try a fix without touching
+# the tree), TIMEOUT (per guest, 600).
+set -u
+cd "$(dirname "$0")/.."
+top=$(pwd)
+specs=${*:-6.1 6.1-rt 6.1-cloud 6.12 6.12-rt 7.3}
+B=${VCN_BUILD:-/var/tmp/vcn-matrix}
+rm -rf "$B"; mkdir -p "$B/bin"
+results=$B/results.tap table=$B/table
+: >"$results"; : >"$table"
+ok() { echo "ok - $*" | tee -a "$results"; }
+notok() { echo "not ok - $*" | tee -a "$results"; }
+tail_log() { tail -n "${2:-30}" "$1" | sed 's/^/#   /'; }
+command -v qemu-system-x86_64 >/dev/null || scripts/install-deps.sh >/dev/null || exit 1
+command -v pahole >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dwarves >/dev/null 2>&1 ||
+	echo "# pahole (dwarves) missing: kernels whose headers ship vmlinux fail at the BTF step"
+
+# the in-guest programs, as tests/run.sh builds them (static: any kernel)
+progs="vcn_test vcn_tool ioas_test edu_dma nvme_drv access_test"
+bins=
+progs_ok=1
+for p in $progs; do
+	if nice -n 10 gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o "$B/bin/$p" "tests/$p.c" 2>"$B/bin/$p.log"; then
+		bins="$bins $B/bin/$p"
+	else progs_ok=0; echo "# $p:"; tail_log "$B/bin/$p.log"; fi
+done
+if [ "$progs_ok" = 1 ]; then ok "[host] test programs build (static, -Wall -Werror)"
+else notok "[host] test programs build (static, -Wall -Werror)"; fi
+
+for k in $specs; do
+	t0=$(date +%s)
+	kb=$B/$k; mkdir -p "$kb"
+	krel=? flav=${k#*-}; [ "$flav" = "$k" ] && flav=amd64 || flav=$flav-amd64
+	warn=- sp=- ko=
+	row() { # passed/failed of this kernel's lines, then the table row
+		local p f
+		p=$(grep -c "^ok - \[$k[]/]" "$results"); f=$(grep -c "^not ok - \[$k[]/]" "$results")
+		printf '%-22s %-11s %-5s %-6s %6s %6s %5ss\n' "$krel" "$flav" "$warn" "$sp" "$p" "$f" \
+			"$(( $(date +%s) - t0 ))" >>"$table"
+	}
+	echo "== $k"
+	# ---- fetch ----
+	if nice -n 10 scripts/fetch-kernel.sh "$k" "$kb/env" >"$kb/fetch.log" 2>&1; then
+		# shellcheck disable=SC1091
+		. "$kb/env"
+		krel=$KREL
+		ok "[$k] kernel $KREL fetched (KERNEL=$(basename "$KERNEL"))"
+	else
+		notok "[$k] kernel fetched"; tail_log "$kb/fetch.log"; row; continue
+	fi
+	# ---- build in a scratch copy ----
+	src=$kb/src; mkdir -p "$src"
+	cp -a src include scripts Kbuild Makefile dkms.conf "$src/"
+	mkdir -p "$src/tests"; cp -a tests/guest "$src/tests/"	# the guest suites, so VCN_PATCH reaches them
+	if [ -n "${VCN_PATCH:-}" ]; then
+		if patch -s -p1 -d "$src" <"$VCN_PATCH" >"$kb/patch.log" 2>&1; then ok "[$k] VCN_PATCH applies to the scratch copy"
+		else notok "[$k] VCN_PATCH applies to the scratch copy"; tail_log "$kb/patch.log"; fi
+	fi
+	# shellcheck disable=SC2086
+	kmake() { (cd "$src" && nice -n 10 $BUILD_WRAPPER make KDIR="$KDIR" "$@"); }
+	if kmake W=1 modules >"$kb/build.log" 2>&1 && [ -f "$src/vfio_cdev_noiommu.ko" ]; then
+		ok "[$k] module builds for $KREL${BUILD_WRAPPER:+ (in the trixie chroot)}"
+		ko=$src/vfio_cdev_noiommu.ko
+	else
+		notok "[$k] module builds for $KREL"; grep -E 'error|warning:' "$kb/build.log" | head -n 40 | sed 's/^/#   /'
+		tail_log "$kb/build.log" 10
+	fi
+	warn=$(grep -c 'warning:' "$kb/build.log")
+	if [ "$warn" = 0 ]; then ok "[$k] W=1 build has no compiler warnings"
+	else notok "[$k] W=1 build has no compiler warnings ($warn)"; grep 'warning:' "$kb/build.log" | head -n 20 | sed 's/^/#   /'; fi
+	cat "$src"/.conftest/*/conftest.h >"$kb/conftest.h" 2>/dev/null
+	grep -q '^#define VCN_HAVE_TOOLCHAIN' "$kb/conftest.h" && echo "# probes: $(sed -n 's/^#define VCN_HAVE_\([A-Z0-9_]*\) 1/\1/p' "$kb/conftest.h" | grep -v TOOLCHAIN | tr '\n' ' ')"
+	# ---- sparse over the same sources ----
+	if [ -n "$ko" ]; then
+		touch "$src"/src/*.c
+		kmake W=1 C=2 CF=-D__CHECK_ENDIAN__ modules >"$kb/sparse.log" 2>&1
+		if grep -q 'sparse is not available or not up to date' "$kb/sparse.log"; then
+			sp=n/a; echo "# [$k] sparse skipped: this kernel's kbuild wants a newer sparse"
+		elif ! grep -q ' CHECK ' "$kb/sparse.log"; then
+			sp=n/a; echo "# [$k] sparse did not run"; tail_log "$kb/sparse.log" 10
+		else
+			sp=$(grep -cE '(warning|error):' "$kb/sparse.log")
+			if [ "$sp" = 0 ]; then ok "[$k] sparse (C=2) is silent"
+			else notok "[$k] sparse (C=2) is silent ($sp)"; grep -E '(warning|error):' "$kb/sparse.log" | head -n 20 | sed 's/^/#   /'; fi
+		fi
+		[ -f "$ko" ] || { notok "[$k] module still there after the sparse build"; ko=; }
+	fi
+	if [ -n "$ko" ] && [ "$(modinfo -F vermagic "$ko" | awk '{print $1}')" = "$KREL" ]; then
+		ok "[$k] vermagic is $KREL"
+	else
+		notok "[$k] module with vermagic $KREL"
+	fi
+	if [ -z "$ko" ] || [ "$progs_ok" != 1 ]; then
+		notok "[$k] guests run (nothing to boot)"; row; continue
+	fi
+	# ---- guests, one at a time ----
+	# shellcheck disable=SC2086
+	if ! MODROOT=$MODROOT KMODS="vfio-pci" tests/rig/mkinitramfs.sh "$kb/initrd.gz" "$KREL" "$ko" \
+		$bins "$src"/tests/guest/*.sh >"$kb/initrd.log" 2>&1; then
+		notok "[$k] initramfs"; tail_log "$kb/initrd.log"; row; continue
+	fi
+	export NVME_SERIAL=vcn-serial-0001 NVME_BLOCK0=VCN-NVME-BLOCK0-MARKER
+	for g in main iommu; do
+		log=$kb/guest-$g.log
+		if [ $g = main ]; then iommu=0 suite=suite; else iommu=1 suite=iommu; fi
+		KERNEL=$KERNEL IOMMU=$iommu APPEND="SUITE=$suite" tests/rig/run-guest.sh "$kb/initrd.gz" "$log"
+		grep -E '^(not )?ok ' "$log" | sed "s/^\(not ok\|ok\) [0-9-]* */\1 - [$k\/$g] /" | tee -a "$results"
+		# the guest's diagnostics only when something failed (the log keeps them all)
+		grep -q '^not ok' "$log" && grep -E '^#' "$log" | sed "s/^/[$k\/$g] /"
+		if grep -q '^VCN-GUEST-DONE' "$log"; then
+			ok "[$k/$g] guest ran to the end"
+		else
+			notok "[$k/$g] guest ran to the end (crash, oops or timeout: see $log)"; tail_log "$log" 40
+		fi
+		if grep -E '^\[ *[0-9]+\.[0-9]+\] .*(BUG:|WARNING:|Oops|Call Trace|Kernel panic|general protection|UBSAN|KASAN)' "$log" | head -n 20 | sed 's/^/#   /' | grep .; then
+			notok "[$k/$g] serial console shows no kernel splat"
+		else
+			ok "[$k/$g] serial console shows no kernel splat"
+		fi
+	done
+	row
+done
+
+echo "== matrix (logs in $B)"
+printf '%-22s %-11s %-5s %-6s %6s %6s %6s\n' kernel flavour W=1 sparse passed failed time
+cat "$table"
+passed=$(grep -c '^ok ' "$results"); failed=$(grep -c '^not ok ' "$results")
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
