@@ -87,10 +87,14 @@ static void vcn_area_insert(struct rb_root *root, struct vcn_area *new)
 static int vcn_iova_alloc(struct vcn_ioas *ioas, unsigned long uaddr,
 			  u64 length, u64 *iova)
 {
-	u64 align = roundup_pow_of_two(length), hole = PAGE_SIZE;
+	u64 align, hole = PAGE_SIZE;
 	u64 max_align = IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) ? HPAGE_SIZE : PAGE_SIZE;
 	struct rb_node *node;
 
+	/* as upstream; it also keeps roundup_pow_of_two() defined */
+	if (length >= ULONG_MAX / 2)
+		return -EOVERFLOW;
+	align = roundup_pow_of_two(length);
 	if (uaddr)
 		align = min_t(u64, align, 1ULL << __ffs64(uaddr));
 	align = clamp_t(u64, align, PAGE_SIZE, max_align);

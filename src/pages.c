@@ -105,15 +105,18 @@ static u64 *vcn_runs_alloc(unsigned long n)
 	return __vmalloc(bytes, GFP_KERNEL_ACCOUNT);
 }
 
-static size_t vcn_runs_bytes(const u64 *runs, u32 n)
+/* bytes an allocation of @len really occupies */
+static size_t vcn_alloc_bytes(const void *ptr, size_t len)
 {
-	return is_vmalloc_addr(runs) ? PAGE_ALIGN(n * sizeof(u64)) : ksize(runs);
+	if (!ptr)
+		return 0;
+	return is_vmalloc_addr(ptr) ? PAGE_ALIGN(len) : ksize(ptr);
 }
 
 /* make room for one more run: double, as the layout is not known ahead */
-static int vcn_runs_grow(struct vcn_seg *seg, u32 *cap, unsigned long max)
+static int vcn_runs_grow(struct vcn_seg *seg, unsigned long max)
 {
-	u32 ncap = min_t(unsigned long, max, max_t(u32, *cap * 2, 64));
+	u32 ncap = min_t(unsigned long, max, max_t(u32, seg->cap * 2, 64));
 	u64 *runs = vcn_runs_alloc(ncap);
 
 	if (!runs)
@@ -122,7 +125,7 @@ static int vcn_runs_grow(struct vcn_seg *seg, u32 *cap, unsigned long max)
 		memcpy(runs, seg->runs, seg->nruns * sizeof(u64));
 	kvfree(seg->runs);
 	seg->runs = runs;
-	*cap = ncap;
+	seg->cap = ncap;
 	return 0;
 }
 
@@ -134,7 +137,6 @@ static int vcn_seg_pin(struct vcn_pages *p, unsigned int s, unsigned long uaddr,
 	unsigned long n = vcn_seg_npages(p, s);
 	struct vcn_seg *seg = &p->segs[s];
 	u64 last_pfn = 0;
-	u32 cap = 0;
 	u64 *runs;
 	int ret;
 
@@ -154,8 +156,8 @@ static int vcn_seg_pin(struct vcn_pages *p, unsigned int s, unsigned long uaddr,
 			last_pfn = pfn;
 			if (extends)
 				continue;
-			if (seg->nruns == cap) {
-				ret = vcn_runs_grow(seg, &cap, n);
+			if (seg->nruns == seg->cap) {
+				ret = vcn_runs_grow(seg, n);
 				if (ret) {	/* unpin this batch's rest too */
 					unpin_user_pages(batch + j, got - j);
 					*filled += j;
@@ -170,12 +172,13 @@ static int vcn_seg_pin(struct vcn_pages *p, unsigned int s, unsigned long uaddr,
 			return -EINTR;
 		cond_resched();
 	}
-	if (seg->nruns < cap) {
+	if (seg->nruns < seg->cap) {
 		runs = vcn_runs_alloc(seg->nruns);
 		if (runs) {	/* keeping the bigger one is only wasteful */
 			memcpy(runs, seg->runs, seg->nruns * sizeof(u64));
 			kvfree(seg->runs);
 			seg->runs = runs;
+			seg->cap = seg->nruns;
 		}
 	}
 	return 0;
@@ -184,13 +187,21 @@ static int vcn_seg_pin(struct vcn_pages *p, unsigned int s, unsigned long uaddr,
 struct vcn_pages *vcn_pages_pin(unsigned long uaddr, unsigned long npages,
 				bool writable)
 {
-	unsigned int nsegs = DIV_ROUND_UP(npages, VCN_SEG_PAGES), s;
+	unsigned int nsegs, s;
 	unsigned long filled = 0;
 	struct page **batch;
 	struct vcn_pages *p;
 	int ret;
 
-	p = kzalloc(struct_size(p, segs, nsegs), GFP_KERNEL_ACCOUNT);
+	/*
+	 * Nothing beyond the user address space can be pinned: say so before
+	 * sizing anything by @npages (a length near 2^64 must not reach an
+	 * allocator).
+	 */
+	if (npages > (TASK_SIZE - uaddr) >> PAGE_SHIFT)
+		return ERR_PTR(-EFAULT);
+	nsegs = DIV_ROUND_UP(npages, VCN_SEG_PAGES);
+	p = kvzalloc(struct_size(p, segs, nsegs), GFP_KERNEL_ACCOUNT);
 	batch = kmalloc(PAGE_SIZE, GFP_KERNEL);
 	if (!p || !batch) {
 		ret = -ENOMEM;
@@ -231,7 +242,7 @@ err_user:
 		free_uid(p->user);
 err_free:
 	kfree(batch);
-	kfree(p);
+	kvfree(p);
 	return ERR_PTR(ret);
 }
 
@@ -249,17 +260,18 @@ void vcn_pages_unpin(struct vcn_pages *p)
 	vcn_uncharge(p);
 	if (p->user)
 		free_uid(p->user);
-	kfree(p);
+	kvfree(p);
 }
 
 /* bytes the table of @p occupies, as allocated */
 size_t vcn_pages_table_bytes(struct vcn_pages *p)
 {
-	size_t bytes = ksize(p);
+	size_t bytes = vcn_alloc_bytes(p, struct_size(p, segs, p->nsegs));
 	unsigned int s;
 
 	for (s = 0; s < p->nsegs; s++)
-		bytes += vcn_runs_bytes(p->segs[s].runs, p->segs[s].nruns);
+		bytes += vcn_alloc_bytes(p->segs[s].runs,
+					 p->segs[s].cap * sizeof(u64));
 	return bytes;
 }
 

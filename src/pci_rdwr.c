@@ -162,6 +162,10 @@ static ssize_t vcn_rom_read(struct vcn_device *vdev, char __user *ubuf,
 	u8 *bounce;
 	ssize_t ret;
 
+	/* no ROM (region size 0): never ask the PCI core to map one */
+	if (!pci_resource_start(pdev, PCI_ROM_RESOURCE) &&
+	    !(pdev->rom && pdev->romlen))
+		return -EINVAL;
 	if (off >= SZ_16M)
 		return -EINVAL;
 	count = min_t(size_t, count, VCN_BOUNCE);

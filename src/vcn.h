@@ -88,6 +88,7 @@ struct vcn_ctx {
 struct vcn_seg {
 	u64 *runs;
 	u32 nruns;
+	u32 cap;	/* runs allocated */
 };
 
 struct vcn_pages {

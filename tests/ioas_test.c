@@ -195,6 +195,13 @@ TEST(map_rejects_bad_arguments)
 	EXPECT_ERRNO(EOVERFLOW, map_raw(&d, FIXED, d.ioas, buf, PG, &iova));
 	iova = 0x10000000;
 	EXPECT_ERRNO(EOVERFLOW, map_raw(&d, FIXED, d.ioas, buf, UINT64_MAX, &iova));
+	/* lengths far beyond the buffer (found by the fuzzer: they once made
+	 * the kernel WARN in an allocation sized by them) */
+	iova = 0x100000000ULL;
+	EXPECT_ERRNO(EFAULT, map_raw(&d, FIXED, d.ioas, buf, 1ULL << 60, &iova));
+	iova = 0;
+	EXPECT_ERRNO(EOVERFLOW, map_raw(&d, RW, d.ioas, buf, (1ULL << 63) + PG, &iova));
+	iova = 0x10000000;
 	EXPECT_ERRNO(ENOENT, map_raw(&d, FIXED, 9999, buf, PG, &iova));
 	EXPECT_ERRNO(ENOENT, map_raw(&d, FIXED, d.pt, buf, PG, &iova));
 	/* reserved field */
