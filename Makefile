@@ -6,6 +6,7 @@
 #   make check                the whole test suite in QEMU guests (installs its needs),
 #                             on the stock kernel and on a debug kernel (KASAN, lockdep,
 #                             kmemleak): FLAVOURS=stock for the stock kernel alone
+#   make check-debug          the debug kernel alone
 #   make check-matrix         the in-guest suite on Debian 6.1 (amd64, rt, cloud),
 #                             6.12 (amd64, rt) and 7.3 (trixie chroot build)
 #   make bench                the benchmark: ratios measured in one guest run
@@ -49,6 +50,10 @@ dkms-uninstall:
 check:
 	tests/run.sh
 
+# the debug kernel alone (KASAN, lockdep, kmemleak, UBSAN, fault injection)
+check-debug:
+	FLAVOURS=debug tests/run.sh
+
 # every Debian kernel of the matrix (6.1 amd64/rt/cloud, 6.12 amd64/rt, 7.3)
 check-matrix:
 	tests/matrix.sh
@@ -59,4 +64,4 @@ demo:
 bench:
 	tests/bench-run.sh
 
-.PHONY: all modules clean lint lint-build dkms-install dkms-uninstall check check-matrix demo bench
+.PHONY: all modules clean lint lint-build dkms-install dkms-uninstall check check-debug check-matrix demo bench
