@@ -198,7 +198,7 @@ struct vcn_pages *vcn_pages_pin(unsigned long uaddr, unsigned long npages,
 	 * sizing anything by @npages (a length near 2^64 must not reach an
 	 * allocator).
 	 */
-	if (npages > (TASK_SIZE - uaddr) >> PAGE_SHIFT)
+	if (uaddr >= TASK_SIZE || npages > (TASK_SIZE - uaddr) >> PAGE_SHIFT)
 		return ERR_PTR(-EFAULT);
 	nsegs = DIV_ROUND_UP(npages, VCN_SEG_PAGES);
 	p = kvzalloc(struct_size(p, segs, nsegs), GFP_KERNEL_ACCOUNT);

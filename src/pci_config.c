@@ -193,37 +193,42 @@ static int vcn_cfg_read(struct vcn_device *vdev, unsigned int pos, int size,
 }
 
 /*
- * Command register: the user's INTx-disable stays virtual; decode changes
- * revoke mmaps before they take effect.
+ * Command register. The decode bits go to the device after every mapping
+ * was revoked (memory_lock held for writing). The device's INTx-disable bit
+ * belongs to INTx masking: the read-modify-write keeps it, under irqlock so
+ * that the INTx handler cannot mask in between and be undone. The user's
+ * INTx-disable is virtual and, as in vfio-pci, masks INTx while set.
  */
 static int vcn_cfg_write_command(struct vcn_device *vdev, unsigned int pos,
 				 int size, u32 val)
 {
+	unsigned int wsize = min_t(unsigned int, size, PCI_COMMAND + 2 - pos);
+	bool covers_intx = pos + wsize > PCI_COMMAND + 1;	/* byte 1: bit 10 */
 	struct pci_dev *pdev = vdev->pdev;
-	u32 dword, hw;
-	int ret;
+	bool user_disable = vdev->virq_disabled;
+	unsigned long flags;
+	u16 hw, new;
 
-	ret = vcn_cfg_hw_read(pdev, PCI_COMMAND, 4, &hw);
-	if (ret)
-		return ret;
-	dword = vcn_merge(hw, pos, size, val);
-	if (pos < PCI_COMMAND + 2)
-		vdev->virq_disabled = dword & PCI_COMMAND_INTX_DISABLE;
-	val = vcn_extract(dword, pos, size);
-	if (pos == PCI_COMMAND + 1 || (pos == PCI_COMMAND && size >= 2)) {
-		/* byte 1 of the command register holds INTX_DISABLE (bit 10) */
-		u32 hwbit = hw & PCI_COMMAND_INTX_DISABLE;
-
-		dword = (dword & ~PCI_COMMAND_INTX_DISABLE) | hwbit;
-		val = vcn_extract(dword, pos, size);
-	}
-	if (pos > PCI_COMMAND)	/* the decode bits are in byte 0 */
-		return vcn_cfg_hw_write(pdev, pos, size, val);
+	if (covers_intx)
+		user_disable = vcn_merge(0, pos, wsize, val) & PCI_COMMAND_INTX_DISABLE;
 
 	vcn_zap_and_down_write_memory_lock(vdev);
-	ret = vcn_cfg_hw_write(pdev, pos, size, val);
+	spin_lock_irqsave(&vdev->irqlock, flags);
+	pci_read_config_word(pdev, PCI_COMMAND, &hw);
+	new = vcn_merge(hw, pos, wsize, val);
+	new = (new & ~PCI_COMMAND_INTX_DISABLE) | (hw & PCI_COMMAND_INTX_DISABLE);
+	pci_write_config_word(pdev, PCI_COMMAND, new);
+	spin_unlock_irqrestore(&vdev->irqlock, flags);
 	vcn_memory_update_and_up_write(vdev);
-	return ret;
+
+	if (user_disable != vdev->virq_disabled) {
+		vdev->virq_disabled = user_disable;
+		vcn_intx_user_disable(vdev, user_disable);
+	}
+	/* a 4-byte write at 0x04 also carries the status register (RW1C) */
+	if (size > wsize)
+		return vcn_cfg_hw_write(pdev, PCI_STATUS, 2, val >> 16);
+	return 0;
 }
 
 static int vcn_cfg_write(struct vcn_device *vdev, unsigned int pos, int size,

@@ -41,6 +41,15 @@ int vcn_pci_open(struct vcn_device *vdev)
 	/* no DMA until the user enables it through the config region */
 	pci_clear_master(pdev);
 	vdev->pci_2_3 = pci_intx_mask_supported(pdev);
+	/* as vfio-pci: a previous owner's INTx-disable must not stay behind */
+	if (vdev->pci_2_3) {
+		u16 cmd;
+
+		pci_read_config_word(pdev, PCI_COMMAND, &cmd);
+		if (cmd & PCI_COMMAND_INTX_DISABLE)
+			pci_write_config_word(pdev, PCI_COMMAND,
+					      cmd & ~PCI_COMMAND_INTX_DISABLE);
+	}
 	vcn_config_init(vdev);
 	return 0;
 }
@@ -100,14 +109,15 @@ static void vcn_rom_info(struct vcn_device *vdev, struct vfio_region_info *info)
 	info->size = 0;
 	if (pci_resource_start(pdev, PCI_ROM_RESOURCE)) {
 		/* only a ROM with a valid image is offered; reading needs decode */
-		down_write(&vdev->memory_lock);
+		u16 cmd = vcn_memory_lock_and_enable(vdev);
+
 		io = pci_map_rom(pdev, &size);
 		if (io) {
 			info->flags = VFIO_REGION_INFO_FLAG_READ;
 			info->size = pci_resource_len(pdev, PCI_ROM_RESOURCE);
 			pci_unmap_rom(pdev, io);
 		}
-		up_write(&vdev->memory_lock);
+		vcn_memory_unlock_and_restore(vdev, cmd);
 	} else if (pdev->rom && pdev->romlen) {
 		info->flags = VFIO_REGION_INFO_FLAG_READ;
 		info->size = roundup_pow_of_two(pdev->romlen);

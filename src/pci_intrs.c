@@ -178,12 +178,17 @@ static int vcn_intx_enable(struct vcn_device *vdev, struct eventfd_ctx *trigger)
 		vcn_intx_hw_mask(vdev, vdev->intx_masked);
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
 
+	/*
+	 * An exclusive line starts disabled: an interrupt between request_irq()
+	 * and a disable_irq() would otherwise leave it disabled twice, and one
+	 * UNMASK could never bring it back.
+	 */
 	ret = request_irq(pdev->irq, vcn_intx_handler,
-			  vdev->pci_2_3 ? IRQF_SHARED : 0, name, vdev);
+			  vdev->pci_2_3 ? IRQF_SHARED : IRQF_NO_AUTOEN, name, vdev);
 	if (ret)
 		goto err;
-	if (!vdev->pci_2_3 && vdev->intx_masked)
-		disable_irq(pdev->irq);
+	if (!vdev->pci_2_3 && !vdev->intx_masked)
+		enable_irq(pdev->irq);
 	vdev->irq_type = VCN_IRQ_INTX;
 	vdev->num_irqs = 1;
 	return 0;
@@ -203,8 +208,6 @@ static void vcn_intx_disable(struct vcn_device *vdev)
 	/* nobody listens any more: keep a screaming line quiet */
 	if (vdev->pci_2_3)
 		vcn_intx_hw_mask(vdev, true);
-	else if (vdev->intx_masked)
-		enable_irq(vdev->pdev->irq);	/* balance for the next owner */
 	vdev->intx_masked = false;
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
 	if (vdev->irqs[0].trigger)
@@ -214,6 +217,22 @@ static void vcn_intx_disable(struct vcn_device *vdev)
 	vdev->irqs = NULL;
 	vdev->num_irqs = 0;
 	vdev->irq_type = VCN_IRQ_NONE;
+}
+
+/*
+ * The user changed PCI_COMMAND_INTX_DISABLE in config space: as vfio-pci,
+ * that masks or unmasks INTx when it is in use.
+ */
+void vcn_intx_user_disable(struct vcn_device *vdev, bool disable)
+{
+	mutex_lock(&vdev->igate);
+	if (vdev->irq_type == VCN_IRQ_INTX) {
+		if (disable)
+			vcn_intx_mask(vdev);
+		else
+			vcn_intx_unmask(vdev);
+	}
+	mutex_unlock(&vdev->igate);
 }
 
 /* ---- MSI / MSI-X ---- */
@@ -226,13 +245,17 @@ static irqreturn_t vcn_msi_handler(int irq, void *arg)
 
 static int vcn_msi_enable(struct vcn_device *vdev, unsigned int nvec, bool msix)
 {
+	u16 cmd;
 	int ret;
 
 	vdev->irqs = kcalloc(nvec, sizeof(*vdev->irqs), GFP_KERNEL_ACCOUNT);
 	if (!vdev->irqs)
 		return -ENOMEM;
+	/* the MSI-X table lives in a BAR: decode must be on to program it */
+	cmd = vcn_memory_lock_and_enable(vdev);
 	ret = pci_alloc_irq_vectors(vdev->pdev, 1, nvec,
 				    msix ? PCI_IRQ_MSIX : PCI_IRQ_MSI);
+	vcn_memory_unlock_and_restore(vdev, cmd);
 	if (ret < (int)nvec) {
 		if (ret > 0)
 			pci_free_irq_vectors(vdev->pdev);
@@ -292,22 +315,30 @@ static int vcn_msi_set_block(struct vcn_device *vdev, unsigned int start,
 {
 	unsigned int i;
 	int ret = 0;
+	u16 cmd;
 
 	if (start >= vdev->num_irqs || start + count > vdev->num_irqs)
 		return -EINVAL;
+	/* (un)masking a vector writes the MSI-X table: decode on */
+	cmd = vcn_memory_lock_and_enable(vdev);
 	for (i = 0; i < count && !ret; i++)
 		ret = vcn_msi_set_vector(vdev, start + i, fds ? fds[i] : -1);
 	if (ret) {	/* all or nothing: undo the vectors set by this call */
 		while (i--)
 			vcn_msi_set_vector(vdev, start + i, -1);
 	}
+	vcn_memory_unlock_and_restore(vdev, cmd);
 	return ret;
 }
 
 static void vcn_msi_disable(struct vcn_device *vdev)
 {
+	u16 cmd;
+
 	vcn_msi_set_block(vdev, 0, vdev->num_irqs, NULL);
+	cmd = vcn_memory_lock_and_enable(vdev);
 	pci_free_irq_vectors(vdev->pdev);
+	vcn_memory_unlock_and_restore(vdev, cmd);
 	kfree(vdev->irqs);
 	vdev->irqs = NULL;
 	vdev->num_irqs = 0;

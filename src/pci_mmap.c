@@ -44,6 +44,31 @@ void vcn_zap_and_down_write_memory_lock(struct vcn_device *vdev)
 	unmap_mapping_range(vdev->inode->i_mapping, 0, 0, true);
 }
 
+/*
+ * For the kernel's own accesses to device memory (the MSI-X table, the ROM)
+ * while the user may have turned decode off: take memory_lock, turn decode
+ * on (user mappings were zapped when it went off, and faults wait for the
+ * lock), and give back the command word to restore.
+ */
+u16 vcn_memory_lock_and_enable(struct vcn_device *vdev)
+{
+	u16 cmd = 0;
+
+	down_write(&vdev->memory_lock);
+	pci_read_config_word(vdev->pdev, PCI_COMMAND, &cmd);
+	if (!(cmd & PCI_COMMAND_MEMORY))
+		pci_write_config_word(vdev->pdev, PCI_COMMAND,
+				      cmd | PCI_COMMAND_MEMORY);
+	return cmd;
+}
+
+void vcn_memory_unlock_and_restore(struct vcn_device *vdev, u16 cmd)
+{
+	if (!(cmd & PCI_COMMAND_MEMORY))
+		pci_write_config_word(vdev->pdev, PCI_COMMAND, cmd);
+	up_write(&vdev->memory_lock);
+}
+
 /* re-read decode state after a command write, then drop the lock */
 void vcn_memory_update_and_up_write(struct vcn_device *vdev)
 {

@@ -161,6 +161,7 @@ static ssize_t vcn_rom_read(struct vcn_device *vdev, char __user *ubuf,
 	size_t size;
 	u8 *bounce;
 	ssize_t ret;
+	u16 cmd;
 
 	/* no ROM (region size 0): never ask the PCI core to map one */
 	if (!pci_resource_start(pdev, PCI_ROM_RESOURCE) &&
@@ -172,8 +173,8 @@ static ssize_t vcn_rom_read(struct vcn_device *vdev, char __user *ubuf,
 	bounce = kmalloc(count, GFP_KERNEL_ACCOUNT);
 	if (!bounce)
 		return -ENOMEM;
-	/* pci_map_rom() turns decode on for the ROM: no mmap may race it */
-	down_write(&vdev->memory_lock);
+	/* decode on for the ROM read; no mmap may race it */
+	cmd = vcn_memory_lock_and_enable(vdev);
 	io = pci_map_rom(pdev, &size);
 	if (!io) {
 		ret = -EINVAL;
@@ -182,7 +183,7 @@ static ssize_t vcn_rom_read(struct vcn_device *vdev, char __user *ubuf,
 		memcpy_fromio(bounce, io + off, ret);
 		pci_unmap_rom(pdev, io);
 	}
-	up_write(&vdev->memory_lock);
+	vcn_memory_unlock_and_restore(vdev, cmd);
 	if (ret > 0 && copy_to_user(ubuf, bounce, ret))
 		ret = -EFAULT;
 	kfree(bounce);

@@ -228,6 +228,11 @@ long vcn_ioctl_hot_reset(struct vcn_device *vdev, void __user *arg)
 		return -ENOMEM;
 	}
 
+	/*
+	 * Every affected device stays locked from the ownership check until
+	 * after the reset: none can be closed and reopened by someone else in
+	 * between.
+	 */
 	mutex_lock(&vcn_reset_lock);
 	for (i = 0; i < a.n; i++) {
 		struct vcn_device *other = vcn_devtable_get_by_pdev(a.devs[i]);
@@ -239,8 +244,13 @@ long vcn_ioctl_hot_reset(struct vcn_device *vdev, void __user *arg)
 			goto out_put;
 		}
 		owned[n++] = other;
-		if (vcn_devid_in_ctx(vdev, a.devs[i]) == VFIO_PCI_DEVID_NOT_OWNED) {
-			ret = -EINVAL;	/* ours, but not opened in the caller's context */
+		mutex_lock_nest_lock(&other->lock, &vcn_reset_lock);
+	}
+	for (i = 0; i < n; i++) {
+		/* ours, but not opened in the caller's context: EINVAL */
+		if (!owned[i]->open_count || !owned[i]->ctx ||
+		    owned[i]->ctx != vdev->ctx) {
+			ret = -EINVAL;
 			goto out_put;
 		}
 	}
@@ -252,8 +262,10 @@ long vcn_ioctl_hot_reset(struct vcn_device *vdev, void __user *arg)
 	for (i = 0; i < n; i++)
 		vcn_memory_update_and_up_write(owned[i]);
 out_put:
-	while (n)
-		vcn_device_put_registration(owned[--n]);
+	while (n) {
+		mutex_unlock(&owned[--n]->lock);
+		vcn_device_put_registration(owned[n]);
+	}
 	mutex_unlock(&vcn_reset_lock);
 	kfree(owned);
 	vcn_affected_put(&a);

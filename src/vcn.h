@@ -7,7 +7,9 @@
  *   vcn_reset_lock         (mutex, global: one hot reset at a time; pci_reset.c)
  *   vcn_device.lock        (mutex, per PCI device: bind/attach/open state)
  *     vcn_device.igate     (mutex: interrupt configuration; pci_intrs.c)
- *       vcn_device.irqlock (spinlock, irq-safe: INTx mask state)
+ *       vcn_device.irqlock (spinlock, irq-safe: INTx mask state and the
+ *                           device's INTx-disable bit)
+ *       vcn_device.memory_lock (taken under igate to program the MSI-X table)
  *     vcn_device.memory_lock (rwsem: BAR access and mmap faults vs. anything
  *                           that turns memory decode off; pci_mmap.c)
  *     vcn_device.barmap_lock (mutex: claiming BARs; pci_rdwr.c; innermost,
@@ -306,6 +308,8 @@ bool vcn_bar_mmappable(struct vcn_device *vdev, unsigned int bar);
 int vcn_mmap(struct vcn_device *vdev, struct vm_area_struct *vma);
 void vcn_zap_and_down_write_memory_lock(struct vcn_device *vdev);
 void vcn_memory_update_and_up_write(struct vcn_device *vdev);
+u16 vcn_memory_lock_and_enable(struct vcn_device *vdev);
+void vcn_memory_unlock_and_restore(struct vcn_device *vdev, u16 cmd);
 
 /* pci_intrs.c */
 long vcn_ioctl_get_irq_info(struct vcn_device *vdev, void __user *arg);
@@ -313,6 +317,7 @@ long vcn_ioctl_set_irqs(struct vcn_device *vdev, void __user *arg);
 void vcn_irqs_release(struct vcn_device *vdev);
 bool vcn_request_user(struct vcn_device *vdev);
 void vcn_error_notify(struct vcn_device *vdev);
+void vcn_intx_user_disable(struct vcn_device *vdev, bool disable);
 
 /* pci_reset.c */
 long vcn_ioctl_reset(struct vcn_device *vdev);

@@ -201,6 +201,9 @@ TEST(map_rejects_bad_arguments)
 	EXPECT_ERRNO(EFAULT, map_raw(&d, FIXED, d.ioas, buf, 1ULL << 60, &iova));
 	iova = 0;
 	EXPECT_ERRNO(EOVERFLOW, map_raw(&d, RW, d.ioas, buf, (1ULL << 63) + PG, &iova));
+	iova = 0;	/* a user address beyond the user address space */
+	EXPECT_ERRNO(EFAULT, map_raw(&d, FIXED, d.ioas, (void *)0x800000000000ULL,
+				     1ULL << 63, &iova));
 	iova = 0x10000000;
 	EXPECT_ERRNO(ENOENT, map_raw(&d, FIXED, 9999, buf, PG, &iova));
 	EXPECT_ERRNO(ENOENT, map_raw(&d, FIXED, d.pt, buf, PG, &iova));
