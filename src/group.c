@@ -4,8 +4,9 @@
  *
  * Upstream vfio calls into group.c at fixed points of a device's life: when it
  * is registered (set the group, register with it), when a cdev binds (block
- * the group so its legacy interface cannot open the device too), when asked
- * whether a container is in use, and when the device goes away. A device of
+ * the group so its legacy interface cannot open the device too), and when the
+ * device goes away. (Upstream also asks whether a group's container is in
+ * use; with no group there is none, and nothing here ever asks.) A device of
  * cdev no-IOMMU mode has no iommu_group, and upstream's code then behaves as
  * written below. Keeping the steps as named calls (rather than deleting them)
  * keeps our lifecycle line-for-line comparable with upstream's, and is the
@@ -46,10 +47,4 @@ int vcn_group_block(struct vcn_device *vdev)
 
 void vcn_group_unblock(struct vcn_device *vdev)
 {
-}
-
-/* No group, so no container: device access is always through iommufd. */
-bool vcn_group_has_container(struct vcn_device *vdev)
-{
-	return false;
 }

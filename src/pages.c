@@ -275,16 +275,6 @@ size_t vcn_pages_table_bytes(struct vcn_pages *p)
 	return bytes;
 }
 
-unsigned long vcn_pages_nruns(struct vcn_pages *p)
-{
-	unsigned long n = 0;
-	unsigned int s;
-
-	for (s = 0; s < p->nsegs; s++)
-		n += p->segs[s].nruns;
-	return n;
-}
-
 /* the run of segment @seg holding page @idx: binary search */
 static u32 vcn_seg_find(struct vcn_seg *seg, unsigned long idx)
 {

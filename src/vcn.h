@@ -153,7 +153,6 @@ struct vcn_pages *vcn_pages_pin(unsigned long uaddr, unsigned long npages,
 				bool writable);
 void vcn_pages_unpin(struct vcn_pages *p);
 size_t vcn_pages_table_bytes(struct vcn_pages *p);
-unsigned long vcn_pages_nruns(struct vcn_pages *p);
 void vcn_pages_phys(struct vcn_pages *p, u64 off, u64 max, phys_addr_t *pa,
 		    u64 *len);
 
@@ -278,7 +277,6 @@ void vcn_group_register(struct vcn_device *vdev);
 void vcn_group_unregister(struct vcn_device *vdev);
 int vcn_group_block(struct vcn_device *vdev);
 void vcn_group_unblock(struct vcn_device *vdev);
-bool vcn_group_has_container(struct vcn_device *vdev);
 
 /* pseudofs.c: an inode per device, so all its mmaps share one mapping */
 struct inode *vcn_pseudofs_inode(void);
