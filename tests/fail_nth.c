@@ -124,19 +124,6 @@ static int read_stats(long long *v)
 	return found == NSTATS ? 0 : -1;
 }
 
-static long vmpin_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb;
-}
 
 /* a /proc/interrupts line naming one of the module's handlers */
 static int vfio_irq_line(char *out, size_t len)
@@ -707,7 +694,7 @@ static int check_clean(const char *scen, unsigned int n, const char *when)
 			       when, stat_names[i], v[i], stat_base[i]);
 			bad = 1;
 		}
-	kb = vmpin_kb();
+	kb = vcn_vmpin_kb();
 	if (kb != 0) {
 		printf("#   %s N=%u %s: VmPin %ld kB\n", scen, n, when, kb);
 		bad = 1;

@@ -1784,33 +1784,7 @@ static void setup_bufs(void)
 	add_buf(anon(2 << 20, MAP_HUGETLB), 2 << 20, "hugetlb");
 }
 
-static long long stat_of(const char *name)
-{
-	char key[64];
-	long long v, found = -1;
-	FILE *f = fopen("/sys/kernel/debug/vfio_cdev_noiommu/stats", "r");
 
-	while (f && fscanf(f, "%63s %lld", key, &v) == 2)
-		if (!strcmp(key, name))
-			found = v;
-	if (f)
-		fclose(f);
-	return found;
-}
-
-static long vmpin_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb;
-}
 
 /* is edu's INTx line free of other handlers? then raising it is harmless */
 static int edu_irq_private(const char *bdf)
@@ -2223,11 +2197,11 @@ int main(int argc, char **argv)
 						     "mapped_bytes", "table_bytes" };
 
 		for (i = 0; i < 4; i++) {
-			long long v = stat_of(names[i]);
+			long long v = vcn_stat(names[i]);
 
 			check(v == 0, "fuzz: debugfs %s back to 0 (%lld)", names[i], v);
 		}
 	}
-	check(vmpin_kb() == 0, "fuzz: VmPin of the fuzzer is 0 (%ld kB)", vmpin_kb());
+	check(vcn_vmpin_kb() == 0, "fuzz: VmPin of the fuzzer is 0 (%ld kB)", vcn_vmpin_kb());
 	return checks_failed ? 1 : 0;
 }

@@ -74,35 +74,7 @@ static int get_pa_raw(struct vcn_dev *d, struct iommu_ioas_noiommu_get_pa *g)
 	return ioctl(d->ctx, IOMMU_IOAS_NOIOMMU_GET_PA, g);
 }
 
-/* VmPin of this process, in kB */
-static long vmpin_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
 
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb;
-}
-
-/* a counter of the module's debugfs stats */
-static long long stat_of(const char *name)
-{
-	char key[64];
-	long long v, found = -1;
-	FILE *f = fopen("/sys/kernel/debug/vfio_cdev_noiommu/stats", "r");
-
-	while (f && fscanf(f, "%63s %lld", key, &v) == 2)
-		if (!strcmp(key, name))
-			found = v;
-	if (f)
-		fclose(f);
-	return found;
-}
 
 static int drop_cap(int cap)
 {
@@ -214,7 +186,7 @@ TEST(map_rejects_bad_arguments)
 	};
 	EXPECT_ERRNO(EOPNOTSUPP, ioctl(d.ctx, IOMMU_IOAS_MAP, &m));
 	/* nothing above mapped anything */
-	EXPECT_EQ(stat_of("areas"), 0);
+	EXPECT_EQ(vcn_stat("areas"), 0);
 }
 
 TEST(map_overlap_is_eexist)
@@ -244,7 +216,7 @@ TEST(map_overlap_is_eexist)
 TEST(map_of_unmapped_memory_is_efault)
 {
 	struct vcn_dev d;
-	long long pinned = stat_of("pinned_pages");
+	long long pinned = vcn_stat("pinned_pages");
 	uint8_t *buf;
 	uint64_t iova = 0x50000000;
 
@@ -252,7 +224,7 @@ TEST(map_of_unmapped_memory_is_efault)
 	buf = anon(4 * PG);
 	munmap(buf + 2 * PG, PG);	/* a hole in the middle */
 	EXPECT_ERRNO(EFAULT, map_raw(&d, FIXED, d.ioas, buf, 4 * PG, &iova));
-	EXPECT_EQ(stat_of("pinned_pages"), pinned);	/* the first 2 went back */
+	EXPECT_EQ(vcn_stat("pinned_pages"), pinned);	/* the first 2 went back */
 	EXPECT_ERRNO(EFAULT, map_raw(&d, FIXED, d.ioas, (void *)0x10000, PG, &iova));
 	/* device memory (a BAR mmap) is not pinnable user memory */
 	size_t barsz;
@@ -260,7 +232,7 @@ TEST(map_of_unmapped_memory_is_efault)
 
 	ASSERT_TRUE(bar);
 	EXPECT_ERRNO(EFAULT, map_raw(&d, FIXED, d.ioas, bar, PG, &iova));
-	EXPECT_EQ(stat_of("pinned_pages"), pinned);
+	EXPECT_EQ(vcn_stat("pinned_pages"), pinned);
 }
 
 /* ---------------- UNMAP ---------------- */
@@ -308,7 +280,7 @@ TEST(unmap_all)
 	EXPECT_EQ(out, 10 * PG);
 	EXPECT_OK(unmap_raw(&d, 0, UINT64_MAX, &out));	/* nothing left: 0 */
 	EXPECT_EQ(out, 0);
-	EXPECT_EQ(stat_of("areas"), 0);
+	EXPECT_EQ(vcn_stat("areas"), 0);
 }
 
 /* ---------------- GET_PA ---------------- */
@@ -393,7 +365,7 @@ TEST(get_pa_needs_an_attached_device)
 	ASSERT_OK(vcn_detach(d.dev));
 	EXPECT_OK(vcn_destroy(d.ctx, d.ioas));
 	EXPECT_OK(vcn_destroy(d.ctx, other));
-	EXPECT_EQ(stat_of("pinned_pages"), 0);
+	EXPECT_EQ(vcn_stat("pinned_pages"), 0);
 }
 
 TEST(get_pa_lengths)
@@ -493,24 +465,24 @@ TEST(get_pa_hugepage_runs)
 
 TEST(pins_are_accounted_and_returned)
 {
-	long long pages0 = stat_of("pinned_pages"), bytes0 = stat_of("mapped_bytes");
+	long long pages0 = vcn_stat("pinned_pages"), bytes0 = vcn_stat("mapped_bytes");
 	struct vcn_dev d;
 	uint8_t *buf;
 	uint64_t iova = 0;
-	long pin0 = vmpin_kb();
+	long pin0 = vcn_vmpin_kb();
 
 	ASSERT_TRUE(pages0 >= 0 && pin0 >= 0);
 	open_attached(&d);
 	buf = anon(64 * PG);
 	ASSERT_OK(map_raw(&d, RW, d.ioas, buf, 64 * PG, &iova));
-	EXPECT_EQ(vmpin_kb(), pin0 + 64 * 4);
-	EXPECT_EQ(stat_of("pinned_pages"), pages0 + 64);
-	EXPECT_EQ(stat_of("mapped_bytes"), bytes0 + 64 * PG);
-	EXPECT_TRUE(stat_of("table_bytes") > 0);
+	EXPECT_EQ(vcn_vmpin_kb(), pin0 + 64 * 4);
+	EXPECT_EQ(vcn_stat("pinned_pages"), pages0 + 64);
+	EXPECT_EQ(vcn_stat("mapped_bytes"), bytes0 + 64 * PG);
+	EXPECT_TRUE(vcn_stat("table_bytes") > 0);
 	ASSERT_OK(unmap_raw(&d, iova, 64 * PG, NULL));
-	EXPECT_EQ(vmpin_kb(), pin0);
-	EXPECT_EQ(stat_of("pinned_pages"), pages0);
-	EXPECT_EQ(stat_of("table_bytes"), 0);
+	EXPECT_EQ(vcn_vmpin_kb(), pin0);
+	EXPECT_EQ(vcn_stat("pinned_pages"), pages0);
+	EXPECT_EQ(vcn_stat("table_bytes"), 0);
 }
 
 static int map_with_limit(rlim_t limit, int keep_ipc_lock, size_t len)
@@ -532,7 +504,7 @@ static int map_with_limit(rlim_t limit, int keep_ipc_lock, size_t len)
 
 TEST(memlock_limit)
 {
-	long long pinned = stat_of("pinned_pages");
+	long long pinned = vcn_stat("pinned_pages");
 	pid_t pid;
 	int st;
 
@@ -555,12 +527,12 @@ TEST(memlock_limit)
 	waitpid(pid, &st, 0);
 	EXPECT_EQ(WEXITSTATUS(st), 0);
 	/* and the children's exits gave everything back */
-	EXPECT_EQ(stat_of("pinned_pages"), pinned);
+	EXPECT_EQ(vcn_stat("pinned_pages"), pinned);
 }
 
 TEST(process_exit_unpins)
 {
-	long long pinned = stat_of("pinned_pages");
+	long long pinned = vcn_stat("pinned_pages");
 	pid_t pid;
 	int st;
 
@@ -575,19 +547,19 @@ TEST(process_exit_unpins)
 		buf = anon(32 * PG);
 		if (map_raw(&d, RW, d.ioas, buf, 32 * PG, &iova))
 			_exit(1);
-		if (stat_of("pinned_pages") != pinned + 32)
+		if (vcn_stat("pinned_pages") != pinned + 32)
 			_exit(1);
 		kill(getpid(), SIGKILL);	/* no orderly close */
 	}
 	waitpid(pid, &st, 0);
 	EXPECT_TRUE(WIFSIGNALED(st));
-	EXPECT_EQ(stat_of("pinned_pages"), pinned);
-	EXPECT_EQ(stat_of("areas"), 0);
+	EXPECT_EQ(vcn_stat("pinned_pages"), pinned);
+	EXPECT_EQ(vcn_stat("areas"), 0);
 }
 
 TEST(close_context_with_mappings_unpins)
 {
-	long long pinned = stat_of("pinned_pages");
+	long long pinned = vcn_stat("pinned_pages");
 	struct vcn_dev d;
 	uint8_t *buf;
 	uint64_t iova = 0;
@@ -596,9 +568,9 @@ TEST(close_context_with_mappings_unpins)
 	buf = anon(8 * PG);
 	ASSERT_OK(map_raw(&d, RW, d.ioas, buf, 8 * PG, &iova));
 	close(d.ctx);		/* the bound device still holds the context */
-	EXPECT_EQ(stat_of("pinned_pages"), pinned + 8);
+	EXPECT_EQ(vcn_stat("pinned_pages"), pinned + 8);
 	close(d.dev);		/* last reference: everything goes */
-	EXPECT_EQ(stat_of("pinned_pages"), pinned);
+	EXPECT_EQ(vcn_stat("pinned_pages"), pinned);
 }
 
 TEST(fdinfo_counts_the_context)

@@ -148,33 +148,7 @@ static int unmap_range(int ctx, uint32_t ioas, uint64_t iova, uint64_t len)
 	return ioctl(ctx, IOMMU_IOAS_UNMAP, &u);
 }
 
-static long long stat_of(const char *name)
-{
-	char key[64];
-	long long v, found = -1;
-	FILE *f = fopen("/sys/kernel/debug/vfio_cdev_noiommu/stats", "r");
 
-	while (f && fscanf(f, "%63s %lld", key, &v) == 2)
-		if (!strcmp(key, name))
-			found = v;
-	if (f)
-		fclose(f);
-	return found;
-}
-
-static long vmpin_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb;
-}
 
 static int write_file(const char *path, const char *s)
 {
@@ -749,8 +723,8 @@ int main(int argc, char **argv)
 	g_bdf = strdup(g_bdf);
 	g_ctxnode = strdup(vcn_ictx_node());
 	printf("# stress: %d mapping threads, %d s, device %s, context %s, counters at start: pinned_pages %lld areas %lld\n",
-	       nthreads, seconds, g_bdf, g_ctxnode, stat_of("pinned_pages"),
-	       stat_of("areas"));
+	       nthreads, seconds, g_bdf, g_ctxnode, vcn_stat("pinned_pages"),
+	       vcn_stat("areas"));
 
 	/* the children first, so that they inherit nothing but a pipe */
 	sh = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -949,11 +923,11 @@ int main(int argc, char **argv)
 						     "mapped_bytes", "table_bytes" };
 
 		for (i = 0; i < 4; i++) {
-			long long v = stat_of(names[i]);
+			long long v = vcn_stat(names[i]);
 
 			check(v == 0, "stress: debugfs %s back to 0 (%lld)", names[i], v);
 		}
 	}
-	check(vmpin_kb() == 0, "stress: VmPin of the stress process is 0 (%ld kB)", vmpin_kb());
+	check(vcn_vmpin_kb() == 0, "stress: VmPin of the stress process is 0 (%ld kB)", vcn_vmpin_kb());
 	return checks_failed ? 1 : 0;
 }

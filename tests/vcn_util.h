@@ -161,4 +161,34 @@ static inline int vcn_detach(int dev)
 	return ioctl(dev, VFIO_DEVICE_DETACH_IOMMUFD_PT, &d);
 }
 
+/* a counter of the module's debugfs stats ("pinned_pages" ...), -1 if absent */
+static inline long long vcn_stat(const char *name)
+{
+	char key[64];
+	long long v, found = -1;
+	FILE *f = fopen("/sys/kernel/debug/vfio_cdev_noiommu/stats", "r");
+
+	while (f && fscanf(f, "%63s %lld", key, &v) == 2)
+		if (!strcmp(key, name))
+			found = v;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* VmPin of this process in kB (pages pinned for DMA), -1 if unknown */
+static inline long vcn_vmpin_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
 #endif /* VCN_UTIL_H */
