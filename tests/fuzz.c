@@ -1955,33 +1955,11 @@ static const char *errname(int e)
 
 static void dump_stuck(int i)
 {
-	char p[300], line[256];
-	struct dirent *de;
-	DIR *d;
-	FILE *f;
+	char why[160];
 
-	printf("# thread %d stuck in %s (no progress for %d s); kernel stacks:\n",
-	       i, thr[i].cur_op >= 0 ? op_name[thr[i].cur_op] : "exit", STALL_SECONDS);
-	d = opendir("/proc/self/task");
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "/proc/self/task/%s/stack", de->d_name);
-		f = fopen(p, "r");
-		if (!f)
-			continue;
-		printf("#  task %s:\n", de->d_name);
-		while (fgets(line, sizeof(line), f))
-			printf("#    %s", line);
-		fclose(f);
-	}
-	if (d)
-		closedir(d);
-	f = fopen("/proc/sysrq-trigger", "w");	/* blocked tasks to dmesg */
-	if (f) {
-		fputs("w", f);
-		fclose(f);
-	}
+	snprintf(why, sizeof(why), "thread %d stuck in %s (no progress for %d s)",
+		 i, thr[i].cur_op >= 0 ? op_name[thr[i].cur_op] : "exit", STALL_SECONDS);
+	vcn_dump_stacks(why);
 }
 
 int main(int argc, char **argv)

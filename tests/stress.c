@@ -628,35 +628,6 @@ static void check(int ok, const char *fmt, ...)
 		checks_failed++;
 }
 
-static void dump_stacks(const char *why)
-{
-	char p[300], line[256];
-	struct dirent *de;
-	DIR *d;
-	FILE *f;
-
-	printf("# %s; kernel stacks:\n", why);
-	d = opendir("/proc/self/task");
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "/proc/self/task/%s/stack", de->d_name);
-		f = fopen(p, "r");
-		if (!f)
-			continue;
-		printf("#  task %s:\n", de->d_name);
-		while (fgets(line, sizeof(line), f))
-			printf("#    %s", line);
-		fclose(f);
-	}
-	if (d)
-		closedir(d);
-	f = fopen("/proc/sysrq-trigger", "w");
-	if (f) {
-		fputs("w", f);
-		fclose(f);
-	}
-}
 
 /* wait for a child, up to ms; 1 if it exited (status in *st) */
 static int wait_child(pid_t pid, int ms, int *st)
@@ -810,7 +781,7 @@ int main(int argc, char **argv)
 			hung = 1;
 	}
 	if (stalled >= 0 || hung) {
-		dump_stacks(hung ? "an unbind has been blocked for 60 s" :
+		vcn_dump_stacks(hung ? "an unbind has been blocked for 60 s" :
 				   "a thread made no progress for 30 s");
 		check(0, "stress: nothing hangs (%s)", hung ? "unbind" : "thread");
 		fflush(stdout);
@@ -828,7 +799,7 @@ int main(int argc, char **argv)
 		if (unb_done)
 			ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
 		if (!unb_done) {	/* an unbind still blocked: let go of the device */
-			dump_stacks("the unbinder did not finish within 40 s");
+			vcn_dump_stacks("the unbinder did not finish within 40 s");
 			pthread_mutex_lock(&ds.lock);
 			if (ds.dev >= 0)
 				close(ds.dev);

@@ -191,4 +191,38 @@ static inline long vcn_vmpin_kb(void)
 	return kb;
 }
 
+/*
+ * A test that stopped making progress: print every thread's kernel stack
+ * and ask the kernel (sysrq-w) to log its blocked tasks, then carry on.
+ */
+static inline void vcn_dump_stacks(const char *why)
+{
+	char p[300], line[256];
+	struct dirent *de;
+	DIR *d;
+	FILE *f;
+
+	printf("# %s; kernel stacks:\n", why);
+	d = opendir("/proc/self/task");
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "/proc/self/task/%s/stack", de->d_name);
+		f = fopen(p, "r");
+		if (!f)
+			continue;
+		printf("#  task %s:\n", de->d_name);
+		while (fgets(line, sizeof(line), f))
+			printf("#    %s", line);
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	f = fopen("/proc/sysrq-trigger", "w");	/* blocked tasks to dmesg */
+	if (f) {
+		fputs("w", f);
+		fclose(f);
+	}
+}
+
 #endif /* VCN_UTIL_H */
