@@ -1978,20 +1978,8 @@ int main(int argc, char **argv)
 		OP_PREAD, OP_PWRITE, OP_MMAP, OP_TOUCH, OP_DESTROY, OP_CHAIN };
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if ((env = getenv("FUZZ_SECONDS")))
-		seconds = atoi(env);
-	if (argc > 1)
-		seconds = atoi(argv[1]);
-	if ((env = getenv("FUZZ_THREADS")))
-		nthreads = atoi(env);
-	if (argc > 2)
-		nthreads = atoi(argv[2]);
-	if (seconds < 1)
-		seconds = 1;
-	if (nthreads < 1)
-		nthreads = 1;
-	if (nthreads > MAXTHREADS)
-		nthreads = MAXTHREADS;
+	seconds = vcn_int_arg(argc, argv, 1, "FUZZ_SECONDS", seconds, 1, INT_MAX);
+	nthreads = vcn_int_arg(argc, argv, 2, "FUZZ_THREADS", nthreads, 1, MAXTHREADS);
 	env = getenv("FUZZ_SEED");
 	seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	rs = seed | 1;

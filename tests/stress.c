@@ -662,26 +662,13 @@ int main(int argc, char **argv)
 	struct thr thr[MAXTHREADS + 2];
 	uint64_t last[MAXTHREADS + 2], changed[MAXTHREADS + 2], total = 0, seed;
 	pid_t unb_pid, kill_pid;
-	const char *env;
 	double secs;
 	int nthr;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
-	if ((env = getenv("STRESS_SECONDS")))
-		seconds = atoi(env);
-	if (argc > 1)
-		seconds = atoi(argv[1]);
-	if ((env = getenv("STRESS_THREADS")))
-		nthreads = atoi(env);
-	if (argc > 2)
-		nthreads = atoi(argv[2]);
-	if (seconds < 1)
-		seconds = 1;
-	if (nthreads < 1)
-		nthreads = 1;
-	if (nthreads > MAXTHREADS)
-		nthreads = MAXTHREADS;
+	seconds = vcn_int_arg(argc, argv, 1, "STRESS_SECONDS", seconds, 1, INT_MAX);
+	nthreads = vcn_int_arg(argc, argv, 2, "STRESS_THREADS", nthreads, 1, MAXTHREADS);
 	seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	rs = seed | 1;
 	g_bdf = getenv("VCN_BDF");

@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,6 +224,19 @@ static inline void vcn_dump_stacks(const char *why)
 		fputs("w", f);
 		fclose(f);
 	}
+}
+
+/*
+ * A count for a test program: argv[idx] if given, else the environment
+ * variable @env, else @def; clamped to [lo, hi].
+ */
+static inline int vcn_int_arg(int argc, char **argv, int idx, const char *env,
+			      int def, int lo, int hi)
+{
+	const char *s = argc > idx ? argv[idx] : getenv(env);
+	int v = s ? atoi(s) : def;
+
+	return v < lo ? lo : v > hi ? hi : v;
 }
 
 #endif /* VCN_UTIL_H */
