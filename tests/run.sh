@@ -9,10 +9,11 @@
 #      full suite) and with intel-iommu (the refusals), the dkms-built module
 #      inside each
 #   5. count the TAP lines of every part, print "N passed, N failed"
-# Env: VCN_NO_DKMS=1 (build in place, skip the dkms steps), KREL (default: the newest installed Debian -amd64 kernel with headers),
+# Env: KREL (default: the newest installed Debian -amd64 kernel with headers),
 # VCN_BUILD (scratch dir, default /var/tmp/vcn-build), FLAVOURS ("stock debug"
 # by default: the stock kernel, then the debug kernel with KASAN, lockdep,
-# kmemleak and UBSAN, where every splat fails the run).
+# kmemleak and UBSAN, where every splat fails the run), VCN_NO_DKMS=1 (build
+# in place and skip the dkms steps: for scratch copies of the tree).
 set -u
 cd "$(dirname "$0")/.."
 top=$(pwd)
