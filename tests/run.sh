@@ -143,16 +143,18 @@ collect() {
 
 # boot_guests TAG KERNEL KREL KO MODROOT SUITE...: the suites' guests, two at a
 # time (one per core). Suites: suite (no IOMMU: the full suite), iommu
-# (intel-iommu: the refusals, lockdown), hardening (fuzzer, stress),
+# (intel-iommu: the refusals, lockdown), hardening (fuzzer, stress), deploy
+# (modprobe.d, udev rules, the binding tool),
 # failnth (every fault-injection point; debug kernel only)
 boot_guests() {
 	tag=$1 kernel=$2 krel=$3 ko=$4 modroot=$5
 	shift 5
-	MODROOT=$modroot KMODS="vfio-pci" tests/rig/mkinitramfs.sh "$B/initrd-$tag.gz" "$krel" "$ko" \
+	MODROOT=$modroot KMODS="vfio-pci nvme" BINS="/usr/bin/kmod /usr/bin/udevadm /usr/bin/setpriv" \
+		tests/rig/mkinitramfs.sh "$B/initrd-$tag.gz" "$krel" "$ko" \
 		"$B/vcn_test" "$B/vcn_tool" "$B/ioas_test" "$B/edu_dma" "$B/nvme_drv" "$B/access_test" \
-		"$B/fuzz" "$B/stress" "$B/fail_nth" \
-		tests/guest/lib.sh tests/guest/suite.sh tests/guest/iommu.sh \
-		tests/guest/hardening.sh tests/guest/failnth.sh || {
+		"$B/fuzz" "$B/stress" "$B/fail_nth" scripts/vfio-noiommu-bind scripts/udev/*.rules \
+		scripts/modprobe.d/vfio-cdev-noiommu.conf tests/guest/lib.sh tests/guest/suite.sh \
+		tests/guest/iommu.sh tests/guest/hardening.sh tests/guest/failnth.sh tests/guest/deploy.sh || {
 		notok "[$tag] initramfs"; return; }
 	# the NVMe image gets a marker in block 0 for the driver's read test
 	export NVME_SERIAL=vcn-serial-0001 NVME_BLOCK0=VCN-NVME-BLOCK0-MARKER
@@ -178,7 +180,7 @@ for flavour in $FLAVOURS; do
 	case $flavour in
 	stock)
 		if [ -n "$ko" ] && [ -x "$B/vcn_test" ]; then
-			GUEST_APPEND= boot_guests stock "$VMLINUX" "$KREL" "$ko" "" suite iommu hardening
+			GUEST_APPEND= boot_guests stock "$VMLINUX" "$KREL" "$ko" "" suite iommu hardening deploy
 		else
 			notok "[stock] guest runs (nothing to boot: dkms or test build failed)"
 		fi ;;

@@ -14,6 +14,10 @@ check "the refusal says the device has an IOMMU and names vfio-pci" dmesg_has "$
 check "no node created" test -z "$(ls /dev/vfio/devices 2>/dev/null)"
 check_not "no TAINT_USER" tainted_user
 check_not "new_id is refused the same way for nvme" sh -c "echo '1b36 0010' > $DRVDIR/new_id; [ -e /sys/bus/pci/devices/$NVME/vfio-dev ]"
+/rig/vfio-noiommu-bind bind "$EDU" >/tmp/tool.out 2>&1; rc=$?
+check "the binding tool refuses a device with an IOMMU: exit 1, names vfio-pci" \
+	eval "[ $rc = 1 ] && grep -q 'has an IOMMU (group [0-9]*): use vfio-pci' /tmp/tool.out"
+check "the binding tool left edu's driver_override alone" test "$(cat /sys/bus/pci/devices/$EDU/driver_override)" = "$DRV"
 check "rmmod" rmmod vfio_cdev_noiommu
 
 # ---- lockdown: raised at run time (a locked-down boot would refuse our

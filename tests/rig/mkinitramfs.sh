@@ -5,7 +5,9 @@
 #   KMODS="vfio-pci ..." packs those Debian modules of KREL and their
 #   dependencies into /rig/kmod/ (not loaded: the suite loads them), with
 #   /rig/kmod/<name>.order listing each one's insmod order. MODROOT: where
-#   KREL's modules are installed, if not under /lib/modules.
+#   KREL's modules are installed, if not under /lib/modules. BINS="/usr/bin/x
+#   ...": the machine's dynamically linked programs, each at its own path
+#   with the shared libraries it needs (udevadm, kmod for the deploy suite).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out=$(realpath -m "$1"); krel=$2; shift 2
@@ -20,6 +22,12 @@ for m in ${KMODS:-}; do
 	modprobe ${MODROOT:+-d "$MODROOT"} -S "$krel" --show-depends "$m" | awk '$1=="insmod"{print $2}' | while read -r p; do
 		cp "$p" "$root/rig/kmod/"
 		grep -qxF "$(basename "$p")" "$root/rig/kmod/$m.order" 2>/dev/null || basename "$p" >>"$root/rig/kmod/$m.order"
+	done
+done
+for b in ${BINS:-}; do
+	for f in "$b" $(ldd "$b" | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$f")"
+		cp -L "$f" "$root$f"
 	done
 done
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) | gzip -1 >"$out"
