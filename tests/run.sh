@@ -144,7 +144,8 @@ collect() {
 # boot_guests TAG KERNEL KREL KO MODROOT SUITE...: the suites' guests, two at a
 # time (one per core). Suites: suite (no IOMMU: the full suite), iommu
 # (intel-iommu: the refusals, lockdown), hardening (fuzzer, stress), deploy
-# (modprobe.d, udev rules, the binding tool),
+# (modprobe.d, udev rules, the binding tool), lockdown (booted with
+# lockdown=integrity: the unsigned module refused, a signed one refusing to bind),
 # failnth (every fault-injection point; debug kernel only)
 boot_guests() {
 	tag=$1 kernel=$2 krel=$3 ko=$4 modroot=$5
@@ -154,7 +155,8 @@ boot_guests() {
 		"$B/vcn_test" "$B/vcn_tool" "$B/ioas_test" "$B/edu_dma" "$B/nvme_drv" "$B/access_test" \
 		"$B/fuzz" "$B/stress" "$B/fail_nth" scripts/vfio-noiommu-bind scripts/udev/*.rules \
 		scripts/modprobe.d/vfio-cdev-noiommu.conf tests/guest/lib.sh tests/guest/suite.sh \
-		tests/guest/iommu.sh tests/guest/hardening.sh tests/guest/failnth.sh tests/guest/deploy.sh || {
+		tests/guest/iommu.sh tests/guest/hardening.sh tests/guest/failnth.sh tests/guest/deploy.sh \
+		tests/guest/lockdown.sh ${EXTRA_FILES:-} || {
 		notok "[$tag] initramfs"; return; }
 	# the NVMe image gets a marker in block 0 for the driver's read test
 	export NVME_SERIAL=vcn-serial-0001 NVME_BLOCK0=VCN-NVME-BLOCK0-MARKER
@@ -167,6 +169,8 @@ boot_guests() {
 			# failures (a KASAN use-after-free in the ACPI core): keep
 			# it out of the sweep's way
 			[ "$g" = failnth ] && extra="acpi=noirq"
+			# booted locked down, as under Secure Boot
+			[ "$g" = lockdown ] && extra="lockdown=integrity"
 			KERNEL=$kernel IOMMU=$iommu boot_one "$tag" "$g" "SUITE=$g $extra ${GUEST_APPEND:-}" &
 			pids="$pids $!"
 		done
@@ -180,7 +184,7 @@ for flavour in $FLAVOURS; do
 	case $flavour in
 	stock)
 		if [ -n "$ko" ] && [ -x "$B/vcn_test" ]; then
-			GUEST_APPEND= boot_guests stock "$VMLINUX" "$KREL" "$ko" "" suite iommu hardening deploy
+			GUEST_APPEND= boot_guests stock "$VMLINUX" "$KREL" "$ko" "" suite iommu hardening deploy lockdown
 		else
 			notok "[stock] guest runs (nothing to boot: dkms or test build failed)"
 		fi ;;
@@ -194,9 +198,15 @@ for flavour in $FLAVOURS; do
 			if make -s KDIR="$dk" modules >"$B/debug-build.log" 2>&1 && \
 			   cp vfio_cdev_noiommu.ko "$B/debug-ko/" && make -s KDIR="$dk" clean >/dev/null 2>&1; then
 				ok "module builds against the debug kernel"
+				# signed with the debug kernel's build key: the one module a
+				# locked-down boot of it will load (the lockdown suite)
+				step "module signed with the debug kernel's key" "$dk/scripts/sign-file" sha512 \
+					"$dk/certs/signing_key.pem" "$dk/certs/signing_key.x509" \
+					"$B/debug-ko/vfio_cdev_noiommu.ko" "$B/debug-ko/vfio_cdev_noiommu_signed.ko"
 				# KASAN breaks 6.1's PVH entry: boot the bzImage; give it room
-				MEM=1G TIMEOUT=1500 GUEST_APPEND="VCN_DEBUG=1" boot_guests debug "$dk/arch/x86/boot/bzImage" \
-					"$dkrel" "$B/debug-ko/vfio_cdev_noiommu.ko" "$dk/modroot" suite iommu hardening failnth
+				MEM=1G TIMEOUT=1500 GUEST_APPEND="VCN_DEBUG=1" EXTRA_FILES="$B/debug-ko/vfio_cdev_noiommu_signed.ko" \
+					boot_guests debug "$dk/arch/x86/boot/bzImage" "$dkrel" "$B/debug-ko/vfio_cdev_noiommu.ko" \
+					"$dk/modroot" suite iommu hardening failnth lockdown
 			else
 				notok "module builds against the debug kernel"; tail -n 30 "$B/debug-build.log" | sed 's/^/#   /'
 			fi
