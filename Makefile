@@ -9,6 +9,9 @@
 #   make check-debug          the debug kernel alone
 #   make check-matrix         the in-guest suite on Debian 6.1 (amd64, rt, cloud),
 #                             6.12 (amd64, rt) and 7.3 (trixie chroot build)
+#   make check-package        the .deb on a clean bookworm chroot: install, a kernel
+#                             upgrade (dkms autoinstall), boot both kernels, purge
+#   make deb                  dist/vfio-cdev-noiommu-dkms_<version>_all.deb (dh-dkms)
 #   make bench                the benchmark: ratios measured in one guest run
 #   make lint                 W=1, sparse (C=2) and checkpatch, all must be silent
 #   make dkms-install / dkms-uninstall
@@ -58,10 +61,16 @@ check-debug:
 check-matrix:
 	tests/matrix.sh
 
+check-package:
+	tests/package.sh
+
+deb:
+	scripts/mkdeb.sh dist
+
 demo:
 	tests/demo.sh
 
 bench:
 	tests/bench-run.sh
 
-.PHONY: all modules clean lint lint-build dkms-install dkms-uninstall check check-debug check-matrix demo bench
+.PHONY: all modules clean lint lint-build dkms-install dkms-uninstall check check-debug check-matrix check-package deb demo bench

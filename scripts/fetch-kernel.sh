@@ -15,7 +15,7 @@
 # Nothing is installed from another suite: .debs are unpacked with dpkg-deb -x
 # under $VCN_CACHE (default /var/cache/vfio-cdev-noiommu)/kernels/; a second
 # run reuses them. Runs as root, non-interactive. Env: VCN_KMODS (modules and
-# their dependencies made loadable by busybox insmod, default "vfio-pci"),
+# their dependencies made loadable by busybox insmod, default "vfio-pci nvme"),
 # VCN_REFRESH=1 (redo even if cached).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -92,7 +92,7 @@ mk_modroot() {
 	if ! find "$sm/kernel" -name '*.ko.*' -print -quit | grep -q .; then echo "$src"; return; fi
 	rm -rf "$out"; mkdir -p "$om"
 	cp "$sm"/modules.order "$sm"/modules.builtin* "$om/" 2>/dev/null || true
-	for m in ${VCN_KMODS:-vfio-pci}; do
+	for m in $kmods; do
 		modprobe -d "$src" -S "$krel" --show-depends "$m" | awk '$1=="insmod"{print $2}'
 	done | sort -u | while read -r p; do
 		rel=${p#"$sm"/}; mkdir -p "$om/$(dirname "$rel")"
@@ -152,7 +152,13 @@ if [ "$cmd" = search ]; then
 fi
 kspec=$cmd
 kc=$cache/kernels/$kspec
-if [ -z "${VCN_REFRESH:-}" ] && [ -s "$kc/env" ] && (. "$kc/env" && [ -e "$KERNEL" ] && [ -d "$MODROOT/lib/modules/$KREL" ]); then
+kmods=${VCN_KMODS:-vfio-pci nvme}
+# cached: the kernel, and every module of VCN_KMODS in its module root
+cached() {
+	(. "$kc/env" && [ -e "$KERNEL" ] && [ -d "$MODROOT/lib/modules/$KREL" ] &&
+		for m in $kmods; do modprobe -d "$MODROOT" -S "$KREL" --show-depends "$m" >/dev/null 2>&1 || exit 1; done)
+}
+if [ -z "${VCN_REFRESH:-}" ] && [ -s "$kc/env" ] && cached; then
 	if [ -n "$out" ]; then cp "$kc/env" "$out"; else cat "$kc/env"; fi
 	exit 0
 fi

@@ -6,9 +6,9 @@
 #   module with W=1 in a scratch copy of the source (never in the tree; 7.3
 #   inside its trixie chroot), run sparse (C=2) when the kernel's kbuild accepts
 #   the machine's sparse, then boot the kernel in the QEMU rig, one guest at a
-#   time: tests/guest/suite.sh (no IOMMU) and tests/guest/iommu.sh
-#   (intel-iommu). Prints TAP lines "ok - [KSPEC/...] ..." / "not ok - ...",
-#   a table, and "N passed, N failed".
+#   time: tests/guest/suite.sh (no IOMMU), tests/guest/iommu.sh
+#   (intel-iommu) and tests/guest/deploy.sh (modprobe.d, udev, the tool).
+#   Prints TAP lines "ok - [KSPEC/...] ...", a table, "N passed, N failed".
 # Env: VCN_BUILD (scratch, default /var/tmp/vcn-matrix), VCN_PATCH (a unified
 # diff applied to each scratch copy with patch -p1: try a fix without touching
 # the tree), TIMEOUT (per guest, 600).
@@ -107,14 +107,19 @@ for k in $specs; do
 	fi
 	# ---- guests, one at a time ----
 	# shellcheck disable=SC2086
-	if ! MODROOT=$MODROOT KMODS="vfio-pci" tests/rig/mkinitramfs.sh "$kb/initrd.gz" "$KREL" "$ko" \
-		$bins "$src"/tests/guest/*.sh >"$kb/initrd.log" 2>&1; then
+	if ! MODROOT=$MODROOT KMODS="vfio-pci nvme" BINS="/usr/bin/kmod /usr/bin/udevadm /usr/bin/setpriv" \
+		tests/rig/mkinitramfs.sh "$kb/initrd.gz" "$KREL" "$ko" $bins "$src"/tests/guest/*.sh \
+		scripts/vfio-noiommu-bind scripts/udev/*.rules scripts/modprobe.d/*.conf >"$kb/initrd.log" 2>&1; then
 		notok "[$k] initramfs"; tail_log "$kb/initrd.log"; row; continue
 	fi
 	export NVME_SERIAL=vcn-serial-0001 NVME_BLOCK0=VCN-NVME-BLOCK0-MARKER
-	for g in main iommu; do
+	for g in main iommu deploy; do
 		log=$kb/guest-$g.log
-		if [ $g = main ]; then iommu=0 suite=suite; else iommu=1 suite=iommu; fi
+		case $g in
+		main) iommu=0 suite=suite ;;
+		iommu) iommu=1 suite=iommu ;;
+		deploy) iommu=0 suite=deploy ;;
+		esac
 		KERNEL=$KERNEL IOMMU=$iommu APPEND="SUITE=$suite" tests/rig/run-guest.sh "$kb/initrd.gz" "$log"
 		grep -E '^(not )?ok ' "$log" | sed "s/^\(not ok\|ok\) [0-9-]* */\1 - [$k\/$g] /" | tee -a "$results"
 		# the guest's diagnostics only when something failed (the log keeps them all)

@@ -1,0 +1,176 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# package.sh - `make check-package`: deployment as an admin does it, on a
+# clean Debian 12 system (a debootstrap'ed bookworm chroot on the machine's
+# own apt sources, with the stock kernel's headers and nothing else):
+#   1. make deb: the package's files and dependencies
+#   2. apt-get install ./vfio-cdev-noiommu-dkms_*.deb: dkms comes in as a
+#      dependency and builds and installs the module for the stock kernel
+#   3. a kernel upgrade: install 6.12's header packages (bookworm-backports,
+#      fetched by scripts/fetch-kernel.sh, never through the machine's apt
+#      sources); their postinst hook (header_postinst.d/dkms, i.e. dkms
+#      autoinstall for the new kernel) must build and install the module
+#   4. boot both kernels in the QEMU rig with the modules dkms built inside
+#      the chroot and the tool, udev rule and modprobe.d example the package
+#      installed: the deploy suite on 6.1, the full suite and deploy on 6.12
+#   5. apt-get purge: modules, source and tools gone
+# Prints TAP lines and "N passed, N failed". Env: VCN_BUILD (scratch,
+# default /var/tmp/vcn-package), VCN_CACHE (the pristine chroot, default
+# /var/cache/vfio-cdev-noiommu).
+set -u
+cd "$(dirname "$0")/.."
+top=$(pwd)
+t0=$(date +%s)
+scripts/install-deps.sh >/dev/null || exit 1
+B=${VCN_BUILD:-/var/tmp/vcn-package}
+cache=${VCN_CACHE:-/var/cache/vfio-cdev-noiommu}
+R=$B/root
+rm -rf "$B"; mkdir -p "$B"
+results=$B/results.tap
+: >"$results"
+ok() { echo "ok - $*" | tee -a "$results"; }
+notok() { echo "not ok - $*" | tee -a "$results"; }
+step() { what=$1; shift; if "$@" >"$B/step.log" 2>&1; then ok "$what"; else notok "$what"; sed 's/^/#   /' "$B/step.log" | tail -n 40; fi; }
+summary() {
+	passed=$(grep -c '^ok ' "$results"); failed=$(grep -c '^not ok ' "$results")
+	echo "== check-package: $(( $(date +%s) - t0 )) s, logs in $B"
+	echo "$passed passed, $failed failed"
+	[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
+	exit
+}
+# in_root CMD: CMD by /bin/sh inside the chroot, with /proc, in a private
+# mount namespace (nothing stays mounted when it ends)
+in_root() {
+	unshare -m --propagation private sh -c 'mount -t proc proc "$0/proc" && exec chroot "$0" /bin/sh -c "$1"' \
+		"$R" "export DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 PATH=/usr/sbin:/usr/bin:/sbin:/bin; $*"
+}
+# has_ko KO KREL: KO exists and dkms in the chroot says installed for KREL
+has_ko() { [ -f "$1" ] && in_root "dkms status -m vfio_cdev_noiommu -v $ver -k $2" | grep -q installed; }
+eval "$(tests/rig/stock-kernel.sh)" || exit 1
+ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+
+# ---- 1. the package ----
+if deb=$(scripts/mkdeb.sh "$B/dist" 2>"$B/mkdeb.log"); then
+	ok "make deb builds $(basename "$deb") with dh-dkms"
+else
+	notok "make deb"; sed 's/^/#   /' "$B/mkdeb.log"; summary
+fi
+dpkg-deb -c "$deb" | awk '{print $6}' >"$B/contents"
+for f in usr/src/vfio_cdev_noiommu-$ver/dkms.conf usr/src/vfio_cdev_noiommu-$ver/Makefile \
+	usr/src/vfio_cdev_noiommu-$ver/scripts/conftest.sh usr/src/vfio_cdev_noiommu-$ver/src/main.c \
+	usr/sbin/vfio-noiommu-bind usr/lib/udev/rules.d/70-vfio-cdev-noiommu.rules \
+	usr/include/vfio_cdev_noiommu.h usr/share/doc/vfio-cdev-noiommu-dkms/examples/vfio-cdev-noiommu.conf \
+	usr/share/doc/vfio-cdev-noiommu-dkms/examples/71-vfio-cdev-noiommu-group.rules; do
+	grep -qx "\./$f" "$B/contents" || echo "missing: $f"
+done >"$B/missing"
+step "the package holds the dkms source, the tool, the udev rule, the examples, the header" test ! -s "$B/missing"
+[ -s "$B/missing" ] && sed 's/^/#   /' "$B/missing"
+step "no build products or tests in the package" sh -c "! grep -E '\.(o|ko|cmd)\$|/tests/|/\.conftest' $B/contents"
+step "the package depends on dkms and dwarves (pahole: BTF of 6.12+ kernels)" \
+	sh -c "dpkg-deb -f $deb Depends | grep -q 'dkms' && dpkg-deb -f $deb Depends | grep -q 'dwarves'"
+
+# ---- the clean system: bookworm minbase + the stock kernel's headers ----
+pristine=$cache/chroot-bookworm
+mk_pristine() {
+	uri=$(awk '/^URIs:/ && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
+	[ -n "$uri" ] || uri=$(awk '/^deb / && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
+	[ -n "$uri" ] || { echo "no Debian archive address in the apt sources"; return 1; }
+	command -v debootstrap >/dev/null || apt-get install -y -qq debootstrap || return 1
+	rm -rf "$pristine"
+	debootstrap --variant=minbase --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
+		bookworm "$pristine" "$uri" || return 1
+	# the machine's own suites (bookworm, its updates and security), nothing else
+	rm -f "$pristine/etc/apt/sources.list"
+	cp -a /etc/apt/sources.list /etc/apt/sources.list.d "$pristine/etc/apt/" 2>/dev/null
+	R=$pristine in_root "apt-get -qq update && apt-get install -y -qq linux-headers-$KREL" || return 1
+	touch "$pristine/.vcn-ready-$KREL"
+}
+if [ ! -e "$pristine/.vcn-ready-$KREL" ]; then
+	echo "== debootstrap a clean bookworm with linux-headers-$KREL (once, cached in $pristine)"
+	mk_pristine >"$B/pristine.log" 2>&1 || { notok "a clean bookworm chroot with linux-headers-$KREL"; tail -n 30 "$B/pristine.log" | sed 's/^/#   /'; summary; }
+fi
+cp -a "$pristine" "$R"
+step "the clean system has $KREL's headers, and no dkms, no module" \
+	sh -c "[ -e $R/usr/src/linux-headers-$KREL/Makefile ] && [ ! -e $R/usr/sbin/dkms ] && ! find $R/lib/modules -name 'vfio_cdev_noiommu*' | grep -q ."
+
+# ---- 2. install the package ----
+cp "$deb" "$R/tmp/"
+step "apt-get install ./$(basename "$deb") on the clean system" \
+	in_root "apt-get -qq update && apt-get install -y /tmp/$(basename "$deb")"
+cp "$B/step.log" "$B/install.log"
+ko61=$R/lib/modules/$KREL/updates/dkms/vfio_cdev_noiommu.ko
+step "its postinst built and installed the module for $KREL through dkms" has_ko "$ko61" "$KREL"
+step "the module's vermagic is $KREL" sh -c "[ \"\$(modinfo -F vermagic $ko61 | cut -d' ' -f1)\" = $KREL ]"
+step "the tool and the udev rule are installed" \
+	sh -c "[ -x $R/usr/sbin/vfio-noiommu-bind ] && [ -f $R/usr/lib/udev/rules.d/70-vfio-cdev-noiommu.rules ]"
+
+# ---- 3. a kernel upgrade: 6.12's image and headers, and their hooks ----
+if scripts/fetch-kernel.sh 6.12 "$B/env-6.12" >"$B/fetch.log" 2>&1; then
+	k12=$(. "$B/env-6.12"; echo "$KREL"); kernel12=$(. "$B/env-6.12"; echo "$KERNEL")
+	modroot12=$(. "$B/env-6.12"; echo "$MODROOT")
+	mkdir -p "$R/tmp/k612"
+	cp "$cache"/kernels/6.12/debs/linux-*.deb "$R/tmp/k612/"
+	step "a kernel upgrade: apt-get install linux-image and linux-headers $k12" \
+		in_root "apt-get install -y /tmp/k612/*.deb"
+	cp "$B/step.log" "$B/upgrade.log"
+	ko612=$R/lib/modules/$k12/updates/dkms/vfio_cdev_noiommu.ko
+	[ -f "$ko612" ] || ko612=$(ls "$R/lib/modules/$k12/updates/dkms/vfio_cdev_noiommu.ko"* 2>/dev/null | head -n1)
+	step "its dkms hook (dkms autoinstall) built and installed the module for $k12" has_ko "$ko612" "$k12"
+	step "the upgrade's log shows dkms autoinstall installing it for $k12" sh -c "\
+		grep -q 'auto installation service for kernel $k12' $B/upgrade.log && \
+		grep -q 'Installing to /lib/modules/$k12/updates/dkms' $B/upgrade.log"
+	# dkms compresses it as the kernel's own modules are (.ko.xz); busybox
+	# insmod in the guest wants the plain module
+	case $ko612 in
+	*.xz) mkdir -p "$B/ko-612" && xz -dc "$ko612" >"$B/ko-612/vfio_cdev_noiommu.ko" && ko612=$B/ko-612/vfio_cdev_noiommu.ko ;;
+	*.zst) mkdir -p "$B/ko-612" && zstd -qdc "$ko612" >"$B/ko-612/vfio_cdev_noiommu.ko" && ko612=$B/ko-612/vfio_cdev_noiommu.ko ;;
+	esac
+else
+	notok "6.12 kernel fetched (scripts/fetch-kernel.sh 6.12)"; tail -n 20 "$B/fetch.log" | sed 's/^/#   /'
+	k12=
+fi
+
+# ---- 4. boot with what dkms built in the chroot ----
+progs="vcn_test vcn_tool ioas_test edu_dma nvme_drv access_test"
+for p in $progs; do
+	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o "$B/$p" "tests/$p.c" || notok "$p builds"
+done
+# the package's own files, under the names the deploy suite expects
+mkdir -p "$B/pkgfiles"
+cp "$R/usr/sbin/vfio-noiommu-bind" "$R/usr/lib/udev/rules.d/70-vfio-cdev-noiommu.rules" \
+	"$R/usr/share/doc/vfio-cdev-noiommu-dkms/examples/71-vfio-cdev-noiommu-group.rules" \
+	"$R/usr/share/doc/vfio-cdev-noiommu-dkms/examples/vfio-cdev-noiommu.conf" "$B/pkgfiles/"
+export NVME_SERIAL=vcn-serial-0001 NVME_BLOCK0=VCN-NVME-BLOCK0-MARKER
+# guest TAG KREL KERNEL MODROOT KO SUITE...
+guest() {
+	tag=$1 krel=$2 kernel=$3 modroot=$4 ko=$5; shift 5
+	if ! MODROOT=$modroot KMODS="vfio-pci nvme" BINS="/usr/bin/kmod /usr/bin/udevadm /usr/bin/setpriv" \
+		tests/rig/mkinitramfs.sh "$B/initrd-$tag.gz" "$krel" "$ko" $(for p in $progs; do echo "$B/$p"; done) \
+		"$B"/pkgfiles/* tests/guest/*.sh >"$B/initrd-$tag.log" 2>&1; then
+		notok "[$tag] initramfs"; tail -n 20 "$B/initrd-$tag.log" | sed 's/^/#   /'; return
+	fi
+	for g in "$@"; do
+		log=$B/guest-$tag-$g.log
+		KERNEL=$kernel APPEND="SUITE=$g" tests/rig/run-guest.sh "$B/initrd-$tag.gz" "$log"
+		grep -E '^(not )?ok ' "$log" | sed "s/^\(not ok\|ok\) [0-9-]* */\1 - [$tag\/$g] /" | tee -a "$results"
+		grep -q '^not ok' "$log" && grep -E '^#' "$log" | sed "s/^/[$tag\/$g] /"
+		if grep -q '^VCN-GUEST-DONE' "$log"; then ok "[$tag/$g] guest ran to the end"
+		else notok "[$tag/$g] guest ran to the end (see $log)"; tail -n 40 "$log" | sed 's/^/#   /'; fi
+		if grep -E '^\[ *[0-9]+\.[0-9]+\] .*(BUG:|WARNING:|Oops|Call Trace|Kernel panic|general protection|UBSAN|KASAN)' "$log" | head -n 20 | sed 's/^/#   /' | grep .; then
+			notok "[$tag/$g] serial console shows no kernel splat"
+		else
+			ok "[$tag/$g] serial console shows no kernel splat"
+		fi
+	done
+}
+[ -f "$ko61" ] && guest "deb-$KREL" "$KREL" "$VMLINUX" "" "$ko61" deploy
+[ -n "$k12" ] && [ -f "$ko612" ] && guest "deb-$k12" "$k12" "$kernel12" "$modroot12" "$ko612" suite deploy
+
+# ---- 5. remove it ----
+step "apt-get purge removes the package" in_root "apt-get purge -y vfio-cdev-noiommu-dkms"
+step "purge leaves no module, no dkms tree, no source, no tool" sh -c "\
+	! find $R/lib/modules $R/usr/lib/modules -name 'vfio_cdev_noiommu.ko*' 2>/dev/null | grep -q . && \
+	[ ! -e $R/var/lib/dkms/vfio_cdev_noiommu ] && [ ! -e $R/usr/src/vfio_cdev_noiommu-$ver ] && \
+	[ ! -e $R/usr/sbin/vfio-noiommu-bind ] && [ ! -e $R/usr/lib/udev/rules.d/70-vfio-cdev-noiommu.rules ]"
+rm -rf "$R"
+summary
