@@ -101,6 +101,11 @@ cp "$B/step.log" "$B/install.log"
 ko61=$R/lib/modules/$KREL/updates/dkms/vfio_cdev_noiommu.ko
 step "its postinst built and installed the module for $KREL through dkms" has_ko "$ko61" "$KREL"
 step "the module's vermagic is $KREL" sh -c "[ \"\$(modinfo -F vermagic $ko61 | cut -d' ' -f1)\" = $KREL ]"
+# Secure Boot: dkms (with openssl, which the package recommends) made its MOK
+# key and signed the module with it; the admin enrols mok.pub with mokutil
+step "dkms signed the module with its MOK key (/var/lib/dkms/mok.pub, for mokutil --import)" sh -c "\
+	[ -s $R/var/lib/dkms/mok.pub ] && [ -n \"\$(modinfo -F signer $ko61)\" ] && \
+	openssl x509 -inform DER -in $R/var/lib/dkms/mok.pub -noout -subject | grep -q ."
 step "the tool and the udev rule are installed" \
 	sh -c "[ -x $R/usr/sbin/vfio-noiommu-bind ] && [ -f $R/usr/lib/udev/rules.d/70-vfio-cdev-noiommu.rules ]"
 
