@@ -35,12 +35,18 @@ static inline const char *vcn_ictx_node(void)
 	return path;
 }
 
-/* first PCI function with this vendor:device, as "0000:00:01.0" */
+/*
+ * The PCI function with this vendor:device and the lowest BDF, as
+ * "0000:00:01.0": sysfs lists a directory in hash order, not BDF order, and
+ * the rig has several functions of one kind, so "first" must not depend on
+ * how the names hash.
+ */
 static inline const char *vcn_find_bdf(unsigned int vendor, unsigned int device)
 {
 	static char bdf[256];
 	struct dirent *de;
 	DIR *d = opendir("/sys/bus/pci/devices");
+	int found = 0;
 
 	while (d && (de = readdir(d))) {
 		char p[300];
@@ -63,15 +69,15 @@ static inline const char *vcn_find_bdf(unsigned int vendor, unsigned int device)
 		if (fscanf(f, "%x", &dv) != 1)
 			dv = 0;
 		fclose(f);
-		if (v == vendor && dv == device) {
+		if (v == vendor && dv == device &&
+		    (!found || strcmp(de->d_name, bdf) < 0)) {
 			snprintf(bdf, sizeof(bdf), "%s", de->d_name);
-			closedir(d);
-			return bdf;
+			found = 1;
 		}
 	}
 	if (d)
 		closedir(d);
-	return NULL;
+	return found ? bdf : NULL;
 }
 
 /*

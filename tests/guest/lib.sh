@@ -18,10 +18,16 @@ check() { what=$1; shift; if "$@" >/tmp/check.out 2>&1; then pass "$what"; else 
 # check_not "what" command...: passes when the command fails
 check_not() { what=$1; shift; if "$@" >/tmp/check.out 2>&1; then fail "$what"; sed 's/^/#   /' /tmp/check.out; else pass "$what"; fi; }
 
-find_bdf() { # vendor device [n] -> the n-th (default first) BDF
+# find_bdf vendor device [n [where]] -> the n-th (default first) BDF in
+# BDF order; where: "root" (on bus 00: the root complex's own slots) or
+# "port" (behind a bridge or root port), default anywhere. The rig has
+# several edus and pci-testdevs: say which one, never count across buses.
+find_bdf() {
 	n=${3:-1}
 	for d in /sys/bus/pci/devices/*; do
 		[ "$(cat "$d/vendor")" = "0x$1" ] && [ "$(cat "$d/device")" = "0x$2" ] || continue
+		bus=${d##*/}; bus=${bus#*:}; bus=${bus%%:*}
+		case ${4:-any}/$bus in root/00|port/0[1-9a-f]|port/[1-9a-f]?|any/*) ;; *) continue ;; esac
 		n=$((n - 1))
 		[ "$n" = 0 ] && { echo "${d##*/}"; return 0; }
 	done

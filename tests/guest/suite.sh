@@ -5,14 +5,16 @@
 # coexistence with the kernel's own vfio modules. One TAP line per check.
 . /rig/lib.sh
 
-EDU=$(find_bdf 1234 11e8)
-EDU2=$(find_bdf 1234 11e8 2)	# behind a PCIe root port,
-TESTDEV2=$(find_bdf 1b36 0005 2)	# with this one as its function 1
+EDU=$(find_bdf 1234 11e8 1 root)
+EDU3=$(find_bdf 1234 11e8 2 root)	# shares EDU's legacy INTx line
+EDU2=$(find_bdf 1234 11e8 1 port)	# behind a PCIe root port,
+TESTDEV2=$(find_bdf 1b36 0005 1 port)	# with this one as its function 1
+RNG=$(find_bdf 1af4 1044 1 port)	# virtio-rng with AER, behind a root port
 NVME=$(find_bdf 1b36 0010)
-TESTDEV=$(find_bdf 1b36 0005)
+TESTDEV=$(find_bdf 1b36 0005 1 root)
 BRIDGE=$(find_bdf 1b36 0001)	# PCI-PCI bridge: header type 1
 HOSTBR=$(find_bdf 8086 29c0)	# host bridge: header type 0, class 0600
-echo "# edu=$EDU edu2=$EDU2 nvme=$NVME testdev=$TESTDEV bridge=$BRIDGE hostbridge=$HOSTBR"
+echo "# edu=$EDU edu2=$EDU2 edu3=$EDU3 rng=$RNG nvme=$NVME testdev=$TESTDEV bridge=$BRIDGE hostbridge=$HOSTBR"
 
 # ---- load ----
 check "insmod the dkms-built module" insmod "$KO"

@@ -5,7 +5,11 @@
 #   machines) with the test devices: edu (1234:11e8), nvme (1b36:0010,
 #   serial from NVME_SERIAL), pci-testdev (1b36:0005), a PCI-PCI bridge, and
 #   behind a PCIe root port a second edu and a second pci-testdev, two
-#   functions of one slot (a secondary bus reset hits both).
+#   functions of one slot (a secondary bus reset hits both); a third edu
+#   on the root bus whose legacy INTx line is the first one's (ICH9 routes
+#   slot S pin A to PIRQ (S % 4) + E: slots 1 and 17 share PIRQF, whatever
+#   ISA IRQ the firmware gives it); behind a second root port a virtio-rng
+#   with an AER capability, for errors injected through aer_inject.
 #   The serial console goes to LOG. Env: KERNEL (an ELF vmlinux or bzImage),
 #   IOMMU=1 (q35 + intel-iommu: every device gets an IOMMU group), APPEND
 #   (extra kernel command line; KEY=value words reach /init's environment),
@@ -30,7 +34,7 @@ fi
 timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg,thread=multi $machine -cpu max -smp 1 -m "$MEM" \
 	-nodefaults -nographic -monitor none -serial stdio -no-reboot \
 	-kernel "$KERNEL" -initrd "$initrd" -append "$cmdline" \
-	-device edu,dma_mask=0xffffffffffffffff \
+	-device edu,addr=0x1,dma_mask=0xffffffffffffffff \
 	-drive file="$nvme_img",if=none,id=nv0,format=raw \
 	-device nvme,drive=nv0,serial="${NVME_SERIAL:-vcn-serial-0001}" \
 	-device pci-testdev \
@@ -38,6 +42,9 @@ timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg,thread=multi $machine -cpu max 
 	-device pcie-root-port,id=rp1,chassis=2,slot=2 \
 	-device edu,bus=rp1,addr=0.0,multifunction=on,dma_mask=0xffffffffffffffff \
 	-device pci-testdev,bus=rp1,addr=0.1 \
+	-device edu,addr=0x11,dma_mask=0xffffffffffffffff \
+	-device pcie-root-port,id=rp2,chassis=3,slot=3 \
+	-device virtio-rng-pci,bus=rp2,aer=on,disable-legacy=on,id=rng0 \
 	</dev/null >"$log.raw" 2>&1
 rc=$?
 tr -d '\r' <"$log.raw" >"$log" && rm -f "$log.raw"
