@@ -601,32 +601,6 @@ TEST(hot_reset_on_the_root_bus_is_enodev)
 	EXPECT_ERRNO(EINVAL, ioctl(d.dev, VFIO_DEVICE_PCI_HOT_RESET, &hr));
 }
 
-/* the sysfs driver of @bdf ("none" if unbound) */
-static const char *driver_of(const char *bdf)
-{
-	static char buf[256];
-	char p[128];
-	ssize_t n;
-
-	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver", bdf);
-	n = readlink(p, buf, sizeof(buf) - 1);
-	if (n < 0)
-		return "none";
-	buf[n] = 0;
-	return strrchr(buf, '/') + 1;
-}
-
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), r;
-
-	if (fd < 0)
-		return -1;
-	r = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
-	close(fd);
-	return r;
-}
-
 /*
  * Two functions behind one root port (edu 0.0, pci-testdev 0.1): a bus reset
  * hits both, so it is allowed only when the caller owns both.
@@ -647,17 +621,17 @@ TEST(hot_reset_needs_every_affected_function)
 	open_dev(&d, edu2);
 	/* the other function unbound: not ours at all, EBUSY */
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", td2);
-	if (strcmp(driver_of(td2), "none"))
-		ASSERT_OK(sysfs_write(path, td2));
+	if (strcmp(vcn_driver_of(td2), "none"))
+		ASSERT_OK(vcn_sysfs_write(path, td2));
 	ASSERT_OK(hot_reset_info(&d, &info, sizeof(info)));
 	EXPECT_EQ(info.h.count, 2);
 	EXPECT_EQ(info.h.flags, VFIO_PCI_HOT_RESET_FLAG_DEV_ID);	/* not all owned */
 	EXPECT_ERRNO(EBUSY, ioctl(d.dev, VFIO_DEVICE_PCI_HOT_RESET, &hr));
 	/* bound to us but not opened by the caller: EINVAL */
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", td2);
-	ASSERT_OK(sysfs_write(path, "vfio-cdev-noiommu"));
-	ASSERT_OK(sysfs_write("/sys/bus/pci/drivers_probe", td2));
-	ASSERT_TRUE(!strcmp(driver_of(td2), "vfio-cdev-noiommu"));
+	ASSERT_OK(vcn_sysfs_write(path, "vfio-cdev-noiommu"));
+	ASSERT_OK(vcn_sysfs_write("/sys/bus/pci/drivers_probe", td2));
+	ASSERT_TRUE(!strcmp(vcn_driver_of(td2), "vfio-cdev-noiommu"));
 	EXPECT_ERRNO(EINVAL, ioctl(d.dev, VFIO_DEVICE_PCI_HOT_RESET, &hr));
 	/* opened through another context: still not the caller's */
 	t = open(vcn_dev_node(td2), O_RDWR);

@@ -121,6 +121,33 @@ static inline const char *vcn_dev_node(const char *bdf)
 	return node;
 }
 
+/* the sysfs driver of @bdf ("none" if unbound) */
+static inline const char *vcn_driver_of(const char *bdf)
+{
+	static char buf[256];
+	char p[128];
+	ssize_t n;
+
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(p, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return "none";
+	buf[n] = 0;
+	return strrchr(buf, '/') + 1;
+}
+
+/* one write of @val to a sysfs file (bind, unbind, driver_override...) */
+static inline int vcn_sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), r;
+
+	if (fd < 0)
+		return -1;
+	r = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
+	close(fd);
+	return r;
+}
+
 static inline int vcn_ioas_alloc(int ctx, uint32_t *id)
 {
 	struct iommu_ioas_alloc a = { .size = sizeof(a) };

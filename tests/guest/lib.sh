@@ -17,6 +17,8 @@ fail() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }
 check() { what=$1; shift; if "$@" >/tmp/check.out 2>&1; then pass "$what"; else fail "$what"; sed 's/^/#   /' /tmp/check.out; fi; }
 # check_not "what" command...: passes when the command fails
 check_not() { what=$1; shift; if "$@" >/tmp/check.out 2>&1; then fail "$what"; sed 's/^/#   /' /tmp/check.out; else pass "$what"; fi; }
+# skip "what" "why": a check this guest cannot make; never counted as a pass
+skip() { echo "# SKIP - $1: $2"; }
 
 # find_bdf vendor device [n [where]] -> the n-th (default first) BDF in
 # BDF order; where: "root" (on bus 00: the root complex's own slots) or

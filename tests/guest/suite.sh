@@ -96,6 +96,31 @@ VCN_VERBOSE=1 VCN_EDU_BDF=$EDU VCN_NVME_BDF=$NVME VCN_TESTDEV_BDF=$TESTDEV \
 	VCN_EDU2_BDF=$EDU2 VCN_TESTDEV2_BDF=$TESTDEV2 /rig/access_test
 check "no interrupt is left registered" sh -c "! grep -q vfio- /proc/interrupts"
 
+# ---- interrupts from real events: a shared INTx line, an injected AER error ----
+override "$EDU3" "$DRV"
+probe "$EDU3"
+check "the edu on edu's INTx line ($EDU3) binds" is_bound "$EDU3"
+# a kernel with virtio-pci built in has already bound it
+[ -e "/sys/bus/pci/devices/$RNG/driver" ] && unbind "$RNG"
+override "$RNG" "$DRV"
+probe "$RNG"
+check "virtio-rng behind a root port ($RNG, with AER) binds" is_bound "$RNG"
+irq_tests='intx_*'
+if ! ls /sys/bus/pci_express/devices/*:pcie002 >/dev/null 2>&1; then
+	skip "AER error delivered to the ERR eventfd" "no root port runs the AER service (kernel without CONFIG_PCIEAER)"
+elif ! [ -f /rig/kmod/aer_inject.order ] || ! load_kmods aer_inject; then
+	skip "AER error delivered to the ERR eventfd" "no aer_inject module for this kernel"
+else
+	irq_tests='*'
+fi
+VCN_VERBOSE=1 VCN_EDU_BDF=$EDU VCN_EDU3_BDF=$EDU3 VCN_AER_BDF=$RNG /rig/irq_test "$irq_tests"
+[ "$irq_tests" = '*' ] && check "aer_inject unloads" rmmod aer_inject
+check "no interrupt is left registered after the shared-line tests" sh -c "! grep -q vfio- /proc/interrupts"
+unbind "$EDU3"
+unbind "$RNG"
+override "$EDU3" ""
+override "$RNG" ""
+
 # ---- unbind frees the index; it is reused ----
 check "unbind edu" unbind "$EDU"
 check "edu's node and vfio-dev dir are gone" sh -c "[ ! -e /dev/vfio/devices/noiommu-vfio0 ] && [ ! -e /sys/bus/pci/devices/$EDU/vfio-dev ]"
