@@ -16,6 +16,8 @@
  *    memory decode off revokes every BAR mmap first.
  *  - The MSI and MSI-X capabilities belong to the kernel (VFIO_DEVICE_SET_IRQS
  *    programs them): reads show the device's state, writes are dropped.
+ *  - PMCSR's PowerState field goes through the PCI core (pci_power.c); the
+ *    rest of that register passes through.
  *
  * Accesses of any size are split into naturally aligned 4/2/1-byte pieces.
  * Locks: vcn_device.lock for the virtual registers; memory_lock (write)
@@ -231,6 +233,37 @@ static int vcn_cfg_write_command(struct vcn_device *vdev, unsigned int pos,
 	return 0;
 }
 
+/* does this piece of a write reach PMCSR's PowerState bits (its byte 0)? */
+static bool vcn_covers_power_state(struct pci_dev *pdev, unsigned int pos,
+				   int size)
+{
+	unsigned int ctrl = pdev->pm_cap + PCI_PM_CTRL;
+
+	return pdev->pm_cap && pos <= ctrl && pos + size > ctrl;
+}
+
+/*
+ * The rest of the write reaches the device with PowerState as the device
+ * has it; the new state then goes through the PCI core.
+ */
+static int vcn_cfg_write_pmcsr(struct vcn_device *vdev, unsigned int pos,
+			       int size, u32 val)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	unsigned int shift = 8 * (pdev->pm_cap + PCI_PM_CTRL - pos);
+	u32 mask = PCI_PM_CTRL_STATE_MASK << shift;
+	u16 pmcsr;
+	int ret;
+
+	pci_read_config_word(pdev, pdev->pm_cap + PCI_PM_CTRL, &pmcsr);
+	ret = vcn_cfg_hw_write(pdev, pos, size,
+			       (val & ~mask) | ((u32)pmcsr << shift & mask));
+	if (ret)
+		return ret;
+	vcn_power_user_set(vdev, val >> shift);
+	return 0;
+}
+
 static int vcn_cfg_write(struct vcn_device *vdev, unsigned int pos, int size,
 			 u32 val)
 {
@@ -250,6 +283,8 @@ static int vcn_cfg_write(struct vcn_device *vdev, unsigned int pos, int size,
 			*virt = vcn_bar_value(pdev, (reg - VCN_BAR_FIRST) / 4, dword);
 	} else if (reg == PCI_COMMAND && pos < PCI_COMMAND + 2) {
 		ret = vcn_cfg_write_command(vdev, pos, size, val);
+	} else if (vcn_covers_power_state(pdev, pos, size)) {
+		ret = vcn_cfg_write_pmcsr(vdev, pos, size, val);
 	} else if (!vcn_write_dropped(pdev, pos)) {
 		ret = vcn_cfg_hw_write(pdev, pos, size, val);
 	}

@@ -6,9 +6,10 @@
  *
  * Open enables the function, learns whether it can be reset by trying it,
  * saves its config state and turns bus mastering off: the user turns it on
- * through the config region when its DMA targets are ready. Close stops DMA
- * first, then interrupts and mappings, and leaves the device reset and with
- * the config state it had before open.
+ * through the config region when its DMA targets are ready. Close brings the
+ * function back to D0 if the user put it to sleep, stops DMA, then
+ * interrupts and mappings, and leaves the device reset and with the config
+ * state it had before open.
  *
  * Locks: called with vcn_device.lock held (bind/unbind); takes memory_lock
  * and igate through pci_mmap.c and pci_intrs.c.
@@ -40,6 +41,7 @@ int vcn_pci_open(struct vcn_device *vdev)
 		pci_dbg(pdev, "no saved config state to restore on close\n");
 	/* no DMA until the user enables it through the config region */
 	pci_clear_master(pdev);
+	vcn_power_init(vdev);
 	vdev->pci_2_3 = pci_intx_mask_supported(pdev);
 	/* as vfio-pci: a previous owner's INTx-disable must not stay behind */
 	if (vdev->pci_2_3) {
@@ -59,7 +61,9 @@ void vcn_pci_close(struct vcn_device *vdev)
 	struct pci_dev *pdev = vdev->pdev;
 
 	lockdep_assert_held(&vdev->lock);
-	/* stop DMA first: the process that programmed it is going away */
+	/* the user may have left it in D3hot: reset and restore need D0 */
+	vcn_power_release(vdev);
+	/* stop DMA: the process that programmed it is going away */
 	pci_clear_master(pdev);
 	vcn_irqs_release(vdev);
 	vcn_zap_and_down_write_memory_lock(vdev);

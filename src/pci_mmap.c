@@ -75,7 +75,9 @@ void vcn_memory_update_and_up_write(struct vcn_device *vdev)
 	u16 cmd = 0;
 
 	pci_read_config_word(vdev->pdev, PCI_COMMAND, &cmd);
-	vdev->mem_enabled = cmd & PCI_COMMAND_MEMORY;
+	/* in D3hot a function's BARs need not decode, whatever cmd says */
+	vdev->mem_enabled = (cmd & PCI_COMMAND_MEMORY) &&
+			    !vcn_pm_asleep(vdev->pdev->current_state);
 	up_write(&vdev->memory_lock);
 }
 

@@ -32,6 +32,8 @@ long vcn_ioctl_reset(struct vcn_device *vdev)
 	if (!vdev->reset_works)
 		return -EINVAL;
 	vcn_zap_and_down_write_memory_lock(vdev);
+	/* from D0, or what D3hot lost would be saved and restored as state */
+	__vcn_power_set(vdev, PCI_D0);
 	ret = pci_try_reset_function(vdev->pdev);
 	vcn_memory_update_and_up_write(vdev);
 	return ret;
@@ -257,6 +259,7 @@ long vcn_ioctl_hot_reset(struct vcn_device *vdev, void __user *arg)
 	for (i = 0; i < n; i++) {
 		down_write_nest_lock(&owned[i]->memory_lock, &vcn_reset_lock);
 		unmap_mapping_range(owned[i]->inode->i_mapping, 0, 0, true);
+		__vcn_power_set(owned[i], PCI_D0);
 	}
 	ret = pci_reset_bus(vdev->pdev);	/* slot if it can, else the bus */
 	for (i = 0; i < n; i++)

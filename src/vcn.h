@@ -237,7 +237,9 @@ struct vcn_device {
 	void __iomem *barmap[PCI_STD_NUM_BARS];
 
 	struct rw_semaphore memory_lock;
-	bool mem_enabled;		/* decode on and not in reset; memory_lock */
+	bool mem_enabled;		/* decode on, in D0..D2, not in reset; memory_lock */
+	bool needs_pm_restore;		/* no No_Soft_Reset: D3hot loses config */
+	struct pci_saved_state *pm_save;	/* taken entering D3hot; memory_lock */
 
 	struct mutex igate;		/* interrupt configuration */
 	enum vcn_irq_type irq_type;	/* igate */
@@ -292,6 +294,18 @@ long vcn_pci_ioctl(struct vcn_device *vdev, unsigned int cmd,
 void vcn_config_init(struct vcn_device *vdev);
 ssize_t vcn_config_rw(struct vcn_device *vdev, char __user *buf,
 		      size_t count, loff_t pos, bool write);
+
+/* pci_power.c */
+/* D3hot or deeper: BARs need not decode (pci_power_t is sparse-bitwise) */
+static inline bool vcn_pm_asleep(pci_power_t state)
+{
+	return (__force int)state >= (__force int)PCI_D3hot;
+}
+
+void vcn_power_init(struct vcn_device *vdev);
+void __vcn_power_set(struct vcn_device *vdev, pci_power_t state);
+void vcn_power_user_set(struct vcn_device *vdev, u8 field);
+void vcn_power_release(struct vcn_device *vdev);
 
 /* pci_rdwr.c */
 ssize_t vcn_region_rw(struct vcn_device *vdev, char __user *buf,

@@ -232,6 +232,44 @@ TEST(intx_disable_is_virtual_and_msi_is_kernel_owned)
 	EXPECT_EQ(sysfs_cfg32(EDU, cap) >> 16, flags);
 }
 
+/* the config offset of capability @id, 0 if the device has none */
+static uint8_t find_cap(struct vcn_dev *d, uint8_t id)
+{
+	uint8_t cap = 0, cid;
+	int hops = 48;		/* a looping list must not hang the test */
+
+	if (vcn_cfg_read(d, 0x34, &cap, 1))
+		return 0;
+	while (cap && hops--) {
+		if (vcn_cfg_read(d, cap, &cid, 1))
+			return 0;
+		if (cid == id)
+			return cap;
+		if (vcn_cfg_read(d, cap + 1, &cap, 1))
+			return 0;
+	}
+	return 0;
+}
+
+/* what the PCI core believes: sysfs power_state ("D0", "D3hot", ...) */
+static const char *core_power_state(const char *bdf)
+{
+	static char st[32];
+	char p[128];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/power_state", bdf);
+	st[0] = 0;
+	f = fopen(p, "r");
+	if (f) {
+		if (!fgets(st, sizeof(st), f))
+			st[0] = 0;
+		fclose(f);
+	}
+	st[strcspn(st, "\n")] = 0;
+	return st;
+}
+
 /* ---------------- mmap ---------------- */
 
 static sigjmp_buf bus_jmp;
@@ -349,6 +387,89 @@ TEST(pread_pwrite_and_mmap_agree)
 	/* the ROM region of a device without one */
 	EXPECT_ERRNO(EINVAL, pread(d.dev, &v, 4, 6ULL << 40));
 	EXPECT_ERRNO(EINVAL, pwrite(d.dev, &v, 4, 6ULL << 40));
+}
+
+/* ---------------- power management ---------------- */
+
+static int set_power_field(struct vcn_dev *d, uint8_t pm, uint16_t state)
+{
+	uint16_t pmcsr;
+
+	if (vcn_cfg_read(d, pm + 4, &pmcsr, 2))
+		return -1;
+	pmcsr = (pmcsr & ~3) | state;
+	return vcn_cfg_write(d, pm + 4, &pmcsr, 2);
+}
+
+static uint16_t power_field(struct vcn_dev *d, uint8_t pm)
+{
+	uint16_t pmcsr = 0xffff;
+
+	vcn_cfg_read(d, pm + 4, &pmcsr, 2);
+	return pmcsr & 3;
+}
+
+/*
+ * PMCSR's PowerState goes through the PCI core, as in vfio-pci: the core's
+ * sysfs power_state follows the user's writes (a write passed straight to
+ * the device would leave the core believing D0), and BAR access stops in
+ * D3hot and comes back in D0 with the config state intact. Close wakes a
+ * device the user left asleep.
+ */
+TEST(power_state_goes_through_the_pci_core)
+{
+	const char *bdf = getenv("VCN_PM_BDF") ? getenv("VCN_PM_BDF") : NVME;
+	struct vfio_region_info ri = {};
+	volatile uint32_t *bar;
+	uint16_t cmd, cmd2;
+	struct vcn_dev d;
+	uint32_t v, cap_lo;
+	unsigned int i;
+	uint8_t pm;
+	size_t sz;
+
+	open_dev(&d, bdf);
+	pm = find_cap(&d, 0x01);
+	ASSERT_TRUE(pm);
+	ASSERT_OK(vcn_enable_bus_master(&d));
+	ASSERT_OK(vcn_cfg_read(&d, 4, &cmd, 2));
+	/* the first mappable BAR (virtio's is BAR4) */
+	for (i = 0; i < 6 && !(ri.flags & VFIO_REGION_INFO_FLAG_MMAP); i++)
+		ASSERT_OK(vcn_region_info(&d, i, &ri));
+	ASSERT_TRUE(ri.flags & VFIO_REGION_INFO_FLAG_MMAP);
+	bar = vcn_bar_mmap(&d, ri.index, &sz);
+	ASSERT_TRUE(bar);
+	ASSERT_TRUE(!read_faults(bar, &cap_lo));
+	EXPECT_EQ(power_field(&d, pm), 0);
+	EXPECT_TRUE(!strcmp(core_power_state(bdf), "D0"));
+
+	ASSERT_OK(set_power_field(&d, pm, 3));
+	EXPECT_EQ(power_field(&d, pm), 3);
+	EXPECT_TRUE(!strcmp(core_power_state(bdf), "D3hot"));
+	EXPECT_TRUE(read_faults(bar, &v));	/* SIGBUS, not a sleeping BAR */
+	EXPECT_ERRNO(EIO, pread(d.dev, &v, 4, ri.offset));
+
+	ASSERT_OK(set_power_field(&d, pm, 0));
+	EXPECT_EQ(power_field(&d, pm), 0);
+	EXPECT_TRUE(!strcmp(core_power_state(bdf), "D0"));
+	v = 0;
+	EXPECT_TRUE(!read_faults(bar, &v));	/* faults back in */
+	EXPECT_EQ(v, cap_lo);
+	EXPECT_OK(vcn_region_rw(&d, ri.index, 0, 0, &v, 4));
+	EXPECT_EQ(v, cap_lo);
+	ASSERT_OK(vcn_cfg_read(&d, 4, &cmd2, 2));
+	EXPECT_EQ(cmd2, cmd);
+
+	/* left in D3hot at close: the next owner finds it awake */
+	ASSERT_OK(set_power_field(&d, pm, 3));
+	EXPECT_TRUE(!strcmp(core_power_state(bdf), "D3hot"));
+	munmap((void *)bar, sz);
+	vcn_dev_close(&d);
+	EXPECT_TRUE(!strcmp(core_power_state(bdf), "D0"));
+	open_dev(&d, bdf);
+	EXPECT_EQ(power_field(&d, pm), 0);
+	EXPECT_OK(vcn_region_rw(&d, ri.index, 0, 0, &v, 4));
+	EXPECT_EQ(v, cap_lo);
 }
 
 /* ---------------- interrupts ---------------- */

@@ -115,6 +115,8 @@ else
 fi
 VCN_VERBOSE=1 VCN_EDU_BDF=$EDU VCN_EDU3_BDF=$EDU3 VCN_AER_BDF=$RNG /rig/irq_test "$irq_tests"
 [ "$irq_tests" = '*' ] && check "aer_inject unloads" rmmod aer_inject
+# virtio's PM capability lacks No_Soft_Reset: the D3hot copy is restored
+VCN_VERBOSE=1 VCN_PM_BDF=$RNG /rig/access_test 'power_*'
 check "no interrupt is left registered after the shared-line tests" sh -c "! grep -q vfio- /proc/interrupts"
 unbind "$EDU3"
 unbind "$RNG"
