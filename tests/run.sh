@@ -209,7 +209,7 @@ for flavour in $FLAVOURS; do
 				# KASAN breaks 6.1's PVH entry: boot the bzImage; give it room
 				MEM=1G TIMEOUT=1500 GUEST_APPEND="VCN_DEBUG=1" EXTRA_FILES="$B/debug-ko/vfio_cdev_noiommu_signed.ko" \
 					boot_guests debug "$dk/arch/x86/boot/bzImage" "$dkrel" "$B/debug-ko/vfio_cdev_noiommu.ko" \
-					"$dk/modroot" suite iommu hardening failnth lockdown
+					"$dk/modroot" suite iommu hardening failnth lockdown deploy
 			else
 				notok "module builds against the debug kernel"; tail -n 30 "$B/debug-build.log" | sed 's/^/#   /'
 			fi
