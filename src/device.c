@@ -97,6 +97,7 @@ static struct vcn_device *vcn_device_alloc(struct pci_dev *pdev)
 	mutex_init(&vdev->barmap_lock);
 	init_rwsem(&vdev->memory_lock);
 	spin_lock_init(&vdev->irqlock);
+	spin_lock_init(&vdev->trigger_lock);
 	init_completion(&vdev->comp);
 	device_initialize(&vdev->dev);
 	vdev->dev.bus = &vcn_bus;

@@ -15,7 +15,9 @@
  * ACTION_TRIGGER signal the eventfds from here, for loopback testing.
  *
  * Locks: igate around every configuration change; irqlock (irq-safe) for
- * the INTx mask state and its eventfd, taken by the INTx handler.
+ * the INTx mask state and its eventfd, taken by the INTx handler;
+ * trigger_lock (leaf) for the ERR and REQ eventfds, signalled from the AER
+ * core and from unbind without igate.
  */
 #include <linux/eventfd.h>
 #include <linux/interrupt.h>
@@ -473,30 +475,62 @@ static int vcn_set_msi_trigger(struct vcn_device *vdev, struct vcn_irq_req *r)
 	return 0;
 }
 
-/* ERR and REQ: one eventfd each, no vector behind it */
-static int vcn_set_ctx_trigger(struct eventfd_ctx **ctx, struct vcn_irq_req *r)
+/*
+ * ERR and REQ: one eventfd each, no vector behind it. Their pointers are
+ * under trigger_lock, a leaf, not igate: the AER core calls error_detected
+ * holding pci_bus_sem, which a hot reset takes under memory_lock, which
+ * SET_IRQS takes under igate; waiting for igate there closes that circle.
+ */
+static bool vcn_trigger_signal(struct vcn_device *vdev, struct eventfd_ctx **ctx)
 {
+	bool there;
+
+	spin_lock(&vdev->trigger_lock);
+	there = *ctx;
+	if (there)
+		vcn_eventfd_signal(*ctx);
+	spin_unlock(&vdev->trigger_lock);
+	return there;
+}
+
+/* the old eventfd, for the caller to put once the lock is dropped */
+static struct eventfd_ctx *vcn_trigger_swap(struct vcn_device *vdev,
+					    struct eventfd_ctx **ctx,
+					    struct eventfd_ctx *new)
+{
+	struct eventfd_ctx *old;
+
+	spin_lock(&vdev->trigger_lock);
+	old = *ctx;
+	*ctx = new;
+	spin_unlock(&vdev->trigger_lock);
+	return old;
+}
+
+/* igate held: setters are serialized, only readers race with them */
+static int vcn_set_ctx_trigger(struct vcn_device *vdev, struct eventfd_ctx **ctx,
+			       struct vcn_irq_req *r)
+{
+	struct eventfd_ctx *new = NULL, *old;
+
 	if (vcn_data_none(r)) {
-		if (!*ctx)
+		if (r->count)
+			return vcn_trigger_signal(vdev, ctx) ? 0 : -EINVAL;
+		old = vcn_trigger_swap(vdev, ctx, NULL);
+		if (!old)
 			return -EINVAL;
-		if (r->count) {
-			vcn_eventfd_signal(*ctx);
-		} else {
-			eventfd_ctx_put(*ctx);
-			*ctx = NULL;
-		}
+		eventfd_ctx_put(old);
 		return 0;
 	}
 	if (!r->count)
 		return -EINVAL;
 	if (vcn_data_bool(r)) {
-		if (*(u8 *)r->data && *ctx)
-			vcn_eventfd_signal(*ctx);
+		if (*(u8 *)r->data)
+			vcn_trigger_signal(vdev, ctx);
 		return 0;
 	}
 	if (vcn_data_eventfd(r)) {
 		s32 fd = *(s32 *)r->data;
-		struct eventfd_ctx *new = NULL;
 
 		if (fd >= 0) {
 			new = eventfd_ctx_fdget(fd);
@@ -505,9 +539,9 @@ static int vcn_set_ctx_trigger(struct eventfd_ctx **ctx, struct vcn_irq_req *r)
 		} else if (fd != -1) {
 			return -EINVAL;
 		}
-		if (*ctx)
-			eventfd_ctx_put(*ctx);
-		*ctx = new;
+		old = vcn_trigger_swap(vdev, ctx, new);
+		if (old)
+			eventfd_ctx_put(old);
 		return 0;
 	}
 	return -EINVAL;
@@ -515,12 +549,12 @@ static int vcn_set_ctx_trigger(struct eventfd_ctx **ctx, struct vcn_irq_req *r)
 
 static int vcn_set_err_trigger(struct vcn_device *vdev, struct vcn_irq_req *r)
 {
-	return vcn_set_ctx_trigger(&vdev->err_trigger, r);
+	return vcn_set_ctx_trigger(vdev, &vdev->err_trigger, r);
 }
 
 static int vcn_set_req_trigger(struct vcn_device *vdev, struct vcn_irq_req *r)
 {
-	return vcn_set_ctx_trigger(&vdev->req_trigger, r);
+	return vcn_set_ctx_trigger(vdev, &vdev->req_trigger, r);
 }
 
 typedef int (*vcn_irq_fn)(struct vcn_device *vdev, struct vcn_irq_req *r);
@@ -621,38 +655,30 @@ long vcn_ioctl_set_irqs(struct vcn_device *vdev, void __user *arg)
 /* Close: every vector off, every eventfd released. */
 void vcn_irqs_release(struct vcn_device *vdev)
 {
+	struct eventfd_ctx *err, *req;
+
 	mutex_lock(&vdev->igate);
 	if (vdev->irq_type == VCN_IRQ_INTX)
 		vcn_intx_disable(vdev);
 	else if (vdev->irq_type != VCN_IRQ_NONE)
 		vcn_msi_disable(vdev);
-	if (vdev->err_trigger)
-		eventfd_ctx_put(vdev->err_trigger);
-	if (vdev->req_trigger)
-		eventfd_ctx_put(vdev->req_trigger);
-	vdev->err_trigger = NULL;
-	vdev->req_trigger = NULL;
+	err = vcn_trigger_swap(vdev, &vdev->err_trigger, NULL);
+	req = vcn_trigger_swap(vdev, &vdev->req_trigger, NULL);
 	mutex_unlock(&vdev->igate);
+	if (err)
+		eventfd_ctx_put(err);
+	if (req)
+		eventfd_ctx_put(req);
 }
 
 /* Unbind wants the device back: ask the user. False if nobody listens. */
 bool vcn_request_user(struct vcn_device *vdev)
 {
-	bool asked = false;
-
-	mutex_lock(&vdev->igate);
-	if (vdev->req_trigger) {
-		vcn_eventfd_signal(vdev->req_trigger);
-		asked = true;
-	}
-	mutex_unlock(&vdev->igate);
-	return asked;
+	return vcn_trigger_signal(vdev, &vdev->req_trigger);
 }
 
+/* the AER core's error_detected: pci_bus_sem is held, igate must not be */
 void vcn_error_notify(struct vcn_device *vdev)
 {
-	mutex_lock(&vdev->igate);
-	if (vdev->err_trigger)
-		vcn_eventfd_signal(vdev->err_trigger);
-	mutex_unlock(&vdev->igate);
+	vcn_trigger_signal(vdev, &vdev->err_trigger);
 }

@@ -10,6 +10,10 @@
  *       vcn_device.irqlock (spinlock, irq-safe: INTx mask state and the
  *                           device's INTx-disable bit)
  *       vcn_device.memory_lock (taken under igate to program the MSI-X table)
+ *       vcn_device.trigger_lock (spinlock, leaf: the ERR and REQ eventfds;
+ *                           also taken alone by error_detected, which the
+ *                           AER core calls holding pci_bus_sem, and by
+ *                           unbind: neither may wait for igate)
  *     vcn_device.memory_lock (rwsem: BAR access and mmap faults vs. anything
  *                           that turns memory decode off; pci_mmap.c)
  *     vcn_device.barmap_lock (mutex: claiming BARs; pci_rdwr.c; innermost,
@@ -248,8 +252,9 @@ struct vcn_device {
 	spinlock_t irqlock;		/* INTx mask state, vs. its handler */
 	bool pci_2_3;			/* INTx masking through PCI_COMMAND */
 	bool intx_masked;		/* irqlock */
-	struct eventfd_ctx *err_trigger;	/* igate */
-	struct eventfd_ctx *req_trigger;	/* igate */
+	spinlock_t trigger_lock;		/* the two below; a leaf */
+	struct eventfd_ctx *err_trigger;	/* set under igate too */
+	struct eventfd_ctx *req_trigger;	/* set under igate too */
 };
 
 struct vcn_dfile {
