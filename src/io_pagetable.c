@@ -192,6 +192,7 @@ int vcn_iopt_map(struct vcn_ioas *ioas, unsigned long uaddr, u64 length,
 static void vcn_area_free(struct vcn_area *a)
 {
 	vcn_pages_unpin(a->pages);
+	vcn_pages_free(a->pages);
 	kfree(a);
 }
 

@@ -8,15 +8,31 @@
  * time), charged to the mapping user's RLIMIT_MEMLOCK unless it has
  * CAP_IPC_LOCK, and shown in the process's VmPin, as upstream iommufd does.
  *
- * The physical layout is kept as maximal runs of consecutive page frames,
- * one u64 per run: the frame number in the low 40 bits (52-bit physical
- * addresses) and the run's first page index in the high 24. A segment holds
- * up to 2^24 pages (64 GiB); larger mappings have several. A run's length is
- * where the next run starts, so the table costs 8 bytes per run: at most 8
- * bytes per 4 KiB page when no two pages are adjacent, and 8 bytes for a
- * 2 MiB hugepage. Finding the run of an offset is a binary search.
+ * The physical layout of a segment (up to 2^24 pages, 64 GiB; larger
+ * mappings have several) is kept in whichever of two forms is smaller:
  *
- * Locks: none; the owner (io_pagetable.c) serializes access.
+ * - a run list: maximal runs of consecutive page frames, one u64 per run,
+ *   the frame number in the low 40 bits (52-bit physical addresses) and the
+ *   run's first page index in the high 24. A run's length is where the next
+ *   run starts. 8 bytes per run: 8 bytes for a 2 MiB hugepage. Finding the
+ *   run of an offset is a binary search.
+ * - flat: the frame of every page as a u32 (only when every frame fits),
+ *   plus the list of the segment's long runs (VCN_LONG_RUN pages or more),
+ *   one u64 each: first page index in the high 24 bits, end in the low 40.
+ *   A frame is one load; the end of its run is a binary search in the long
+ *   runs, or, for a page of a short run, a scan of fewer than VCN_LONG_RUN
+ *   frames. So a query stays O(log runs) and exact however a fragmented
+ *   segment mixes in long runs. 4 bytes per page plus 8 per long run.
+ *
+ * Pinning builds the run list; a segment whose run list would be bigger
+ * than its flat form is then converted. The worst case, a layout where both
+ * forms cost the same, is 4 + 4 / VCN_LONG_RUN bytes per 4 KiB page.
+ *
+ * A table never changes once built, and is freed by its owner only after
+ * an RCU grace period (vcn_pages_unpin() and vcn_pages_free() are separate
+ * for that), so lookups may run under rcu_read_lock() alone.
+ *
+ * Locks: none; the owner (io_pagetable.c) publishes and retires tables.
  */
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
@@ -32,6 +48,8 @@
 #define VCN_SEG_SHIFT	(64 - VCN_PFN_BITS)
 #define VCN_SEG_PAGES	BIT(VCN_SEG_SHIFT)
 #define VCN_PIN_BATCH	(PAGE_SIZE / sizeof(struct page *))
+/* flat segments: runs this long are listed; a scan covers shorter ones */
+#define VCN_LONG_RUN	16
 
 static u64 vcn_run_pfn(u64 run)
 {
@@ -55,10 +73,27 @@ static unsigned long vcn_run_end(struct vcn_seg *seg, u32 i, unsigned long fille
 	return i + 1 < seg->nruns ? vcn_run_start(seg->runs[i + 1]) : filled;
 }
 
+/* a flat segment: unpin each stretch of consecutive frames at once */
+static void vcn_flat_unpin(struct vcn_seg *seg, unsigned long n, bool dirty)
+{
+	unsigned long i, j;
+
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && seg->pfns[j] == seg->pfns[j - 1] + 1; j++)
+			;
+		unpin_user_page_range_dirty_lock(pfn_to_page(seg->pfns[i]), j - i,
+						 dirty);
+	}
+}
+
 static void vcn_seg_unpin(struct vcn_seg *seg, unsigned long filled, bool dirty)
 {
 	u32 i;
 
+	if (seg->pfns) {
+		vcn_flat_unpin(seg, filled, dirty);
+		return;
+	}
 	for (i = 0; i < seg->nruns; i++) {
 		unsigned long start = vcn_run_start(seg->runs[i]);
 
@@ -96,13 +131,28 @@ static void vcn_uncharge(struct vcn_pages *p)
  * kvmalloc's kmalloc attempt would round up to a power of two, doubling
  * the table in the worst case).
  */
-static u64 *vcn_runs_alloc(unsigned long n)
+static void *vcn_table_alloc(size_t bytes)
 {
-	size_t bytes = array_size(n, sizeof(u64));
-
 	if (bytes <= PAGE_SIZE)
 		return kmalloc(bytes, GFP_KERNEL_ACCOUNT);
 	return __vmalloc(bytes, GFP_KERNEL_ACCOUNT);
+}
+
+static u64 *vcn_runs_alloc(unsigned long n)
+{
+	return vcn_table_alloc(array_size(n, sizeof(u64)));
+}
+
+static void vcn_seg_free(struct vcn_seg *seg)
+{
+	kvfree(seg->runs);
+	kvfree(seg->pfns);
+}
+
+/* bytes vcn_table_alloc(@bytes) will occupy */
+static size_t vcn_table_size(size_t bytes)
+{
+	return bytes <= PAGE_SIZE ? kmalloc_size_roundup(bytes) : PAGE_ALIGN(bytes);
 }
 
 /* bytes an allocation of @len really occupies */
@@ -127,6 +177,72 @@ static int vcn_runs_grow(struct vcn_seg *seg, unsigned long max)
 	seg->runs = runs;
 	seg->cap = ncap;
 	return 0;
+}
+
+/* pages of run @i of a run list segment of @n pages */
+static unsigned long vcn_run_len(struct vcn_seg *seg, u32 i, unsigned long n)
+{
+	return vcn_run_end(seg, i, n) - vcn_run_start(seg->runs[i]);
+}
+
+/*
+ * Long runs of a run list segment of @n pages, or -1 when a frame does not
+ * fit the flat form's u32.
+ */
+static long vcn_seg_long_runs(struct vcn_seg *seg, unsigned long n)
+{
+	long nlong = 0;
+	u32 i;
+
+	for (i = 0; i < seg->nruns; i++) {
+		unsigned long len = vcn_run_len(seg, i, n);
+
+		if (vcn_run_pfn(seg->runs[i]) + len - 1 > U32_MAX)
+			return -1;
+		if (len >= VCN_LONG_RUN)
+			nlong++;
+	}
+	return nlong;
+}
+
+/*
+ * Turn a run list segment of @n pages into the flat form when that is
+ * smaller. Failing to allocate it only keeps the bigger, valid run list.
+ */
+static void vcn_seg_flatten(struct vcn_seg *seg, unsigned long n)
+{
+	long nlong = vcn_seg_long_runs(seg, n);
+	unsigned long k, start;
+	u64 *longs = NULL;
+	u32 *pfns, i, l = 0;
+
+	/* compare what each would occupy, rounded up as allocated */
+	if (nlong < 0 || vcn_table_size(n * sizeof(u32)) +
+			 (nlong ? vcn_table_size(nlong * sizeof(u64)) : 0) >=
+			 vcn_table_size(seg->nruns * sizeof(u64)))
+		return;
+	pfns = vcn_table_alloc(array_size(n, sizeof(u32)));
+	if (nlong)
+		longs = vcn_runs_alloc(nlong);
+	if (!pfns || (nlong && !longs)) {
+		kvfree(pfns);
+		kvfree(longs);
+		return;
+	}
+	for (i = 0; i < seg->nruns; i++) {
+		unsigned long len = vcn_run_len(seg, i, n);
+
+		start = vcn_run_start(seg->runs[i]);
+		for (k = 0; k < len; k++)
+			pfns[start + k] = vcn_run_pfn(seg->runs[i]) + k;
+		if (len >= VCN_LONG_RUN)
+			longs[l++] = ((u64)start << VCN_PFN_BITS) | (start + len);
+	}
+	kvfree(seg->runs);
+	seg->runs = longs;
+	seg->pfns = pfns;
+	seg->nruns = nlong;
+	seg->cap = nlong;
 }
 
 /* pin the pages of segment @s into maximal runs */
@@ -181,6 +297,7 @@ static int vcn_seg_pin(struct vcn_pages *p, unsigned int s, unsigned long uaddr,
 			seg->cap = seg->nruns;
 		}
 	}
+	vcn_seg_flatten(seg, n);
 	return 0;
 }
 
@@ -231,10 +348,10 @@ struct vcn_pages *vcn_pages_pin(unsigned long uaddr, unsigned long npages,
 
 err_unpin:
 	vcn_seg_unpin(&p->segs[s], filled, false);
-	kvfree(p->segs[s].runs);
+	vcn_seg_free(&p->segs[s]);
 	while (s--) {
 		vcn_seg_unpin(&p->segs[s], vcn_seg_npages(p, s), false);
-		kvfree(p->segs[s].runs);
+		vcn_seg_free(&p->segs[s]);
 	}
 	vcn_uncharge(p);
 err_user:
@@ -246,20 +363,28 @@ err_free:
 	return ERR_PTR(ret);
 }
 
+/* Unpin and uncharge; the table stays readable until vcn_pages_free(). */
 void vcn_pages_unpin(struct vcn_pages *p)
 {
 	unsigned int s;
 
 	vcn_stats_pinned(p, false);
-	for (s = 0; s < p->nsegs; s++) {
+	for (s = 0; s < p->nsegs; s++)
 		vcn_seg_unpin(&p->segs[s], vcn_seg_npages(p, s), p->writable);
-		kvfree(p->segs[s].runs);
-	}
 	atomic64_sub(p->npages, &p->mm->pinned_vm);
 	mmdrop(p->mm);
 	vcn_uncharge(p);
 	if (p->user)
 		free_uid(p->user);
+}
+
+/* Free the table of unpinned pages; may run in an RCU callback. */
+void vcn_pages_free(struct vcn_pages *p)
+{
+	unsigned int s;
+
+	for (s = 0; s < p->nsegs; s++)
+		vcn_seg_free(&p->segs[s]);
 	kvfree(p);
 }
 
@@ -269,9 +394,14 @@ size_t vcn_pages_table_bytes(struct vcn_pages *p)
 	size_t bytes = vcn_alloc_bytes(p, struct_size(p, segs, p->nsegs));
 	unsigned int s;
 
-	for (s = 0; s < p->nsegs; s++)
-		bytes += vcn_alloc_bytes(p->segs[s].runs,
-					 p->segs[s].cap * sizeof(u64));
+	for (s = 0; s < p->nsegs; s++) {
+		struct vcn_seg *seg = &p->segs[s];
+
+		bytes += vcn_alloc_bytes(seg->runs, seg->cap * sizeof(u64));
+		if (seg->pfns)
+			bytes += vcn_alloc_bytes(seg->pfns, vcn_seg_npages(p, s) *
+						 sizeof(u32));
+	}
 	return bytes;
 }
 
@@ -291,6 +421,46 @@ static u32 vcn_seg_find(struct vcn_seg *seg, unsigned long idx)
 	return lo;
 }
 
+/* a flat segment of @n pages: the end of the short run holding @idx */
+static unsigned long vcn_flat_scan(struct vcn_seg *seg, unsigned long idx,
+				   unsigned long n)
+{
+	unsigned long j;
+
+	/* fewer than VCN_LONG_RUN steps: longer runs are listed */
+	for (j = idx + 1; j < n && seg->pfns[j] == seg->pfns[j - 1] + 1; j++)
+		;
+	return j;
+}
+
+/*
+ * Frame of page @idx of segment @s, and the end (a page index) of the
+ * maximal run holding it within the segment.
+ */
+static u64 vcn_seg_lookup(struct vcn_pages *p, unsigned int s,
+			  unsigned long idx, unsigned long *end)
+{
+	struct vcn_seg *seg = &p->segs[s];
+	unsigned long n = vcn_seg_npages(p, s);
+	u32 i;
+
+	if (!seg->pfns) {
+		i = vcn_seg_find(seg, idx);
+		*end = vcn_run_end(seg, i, n);
+		return vcn_run_pfn(seg->runs[i]) + idx - vcn_run_start(seg->runs[i]);
+	}
+	*end = 0;
+	if (seg->nruns) {
+		i = vcn_seg_find(seg, idx);
+		if (vcn_run_start(seg->runs[i]) <= idx &&
+		    idx < (seg->runs[i] & VCN_PFN_MASK))
+			*end = seg->runs[i] & VCN_PFN_MASK;
+	}
+	if (!*end)
+		*end = vcn_flat_scan(seg, idx, n);
+	return seg->pfns[idx];
+}
+
 /*
  * Physical address of byte @off of the mapping, and how many bytes from
  * there are physically contiguous within the mapping (at most @max).
@@ -300,22 +470,18 @@ void vcn_pages_phys(struct vcn_pages *p, u64 off, u64 max, phys_addr_t *pa,
 {
 	unsigned long idx = off >> PAGE_SHIFT;
 	unsigned int s = idx / VCN_SEG_PAGES;
-	struct vcn_seg *seg = &p->segs[s];
-	unsigned long local = idx % VCN_SEG_PAGES;
-	u32 i = vcn_seg_find(seg, local);
-	u64 pfn = vcn_run_pfn(seg->runs[i]) + local - vcn_run_start(seg->runs[i]);
-	unsigned long end = vcn_run_end(seg, i, vcn_seg_npages(p, s));
+	unsigned long local = idx % VCN_SEG_PAGES, end;
+	u64 pfn = vcn_seg_lookup(p, s, local, &end);
 	u64 contig;
 
 	*pa = ((phys_addr_t)pfn << PAGE_SHIFT) | (off & ~PAGE_MASK);
 	contig = ((u64)(end - local) << PAGE_SHIFT) - (off & ~PAGE_MASK);
 	/* a run may go on in the next segment */
+	pfn += end - local;
 	while (contig < max && end == vcn_seg_npages(p, s) && ++s < p->nsegs &&
-	       vcn_run_pfn(p->segs[s].runs[0]) == pfn + (end - local)) {
-		pfn = vcn_run_pfn(p->segs[s].runs[0]);
-		local = 0;
-		end = vcn_run_end(&p->segs[s], 0, vcn_seg_npages(p, s));
+	       vcn_seg_lookup(p, s, 0, &end) == pfn) {
 		contig += (u64)end << PAGE_SHIFT;
+		pfn += end;
 	}
 	*len = min(contig, max);
 }

@@ -92,8 +92,9 @@ struct vcn_ctx {
 
 /* pages.c: the pinned pages of one mapping and their physical runs */
 struct vcn_seg {
-	u64 *runs;
-	u32 nruns;
+	u64 *runs;	/* every run, or (flat) the long runs */
+	u32 *pfns;	/* flat: the frame of each page; else NULL */
+	u32 nruns;	/* entries in @runs */
 	u32 cap;	/* runs allocated */
 };
 
@@ -156,6 +157,7 @@ void vcn_ioas_destroy(struct vcn_ioas *ioas);
 struct vcn_pages *vcn_pages_pin(unsigned long uaddr, unsigned long npages,
 				bool writable);
 void vcn_pages_unpin(struct vcn_pages *p);
+void vcn_pages_free(struct vcn_pages *p);
 size_t vcn_pages_table_bytes(struct vcn_pages *p);
 void vcn_pages_phys(struct vcn_pages *p, u64 off, u64 max, phys_addr_t *pa,
 		    u64 *len);

@@ -461,6 +461,142 @@ TEST(get_pa_hugepage_runs)
 	EXPECT_EQ(g.length, MIB);
 }
 
+/*
+ * A mapping whose table is mostly scattered pages with runs of every
+ * interesting length among them (the module then keeps a frame per page and
+ * lists the long runs): GET_PA at every page, at its first and last byte and
+ * capped either side of the run's end, must match pagemap exactly.
+ */
+#define MIX_POOL	8192	/* fresh pages the layout is cut from */
+#define MIX_MAX		4096	/* pages in the mapping, at most */
+
+/* run lengths of the mapping, in order; 1s are scattered single pages */
+static const unsigned int mix_runs[] = {
+	20, 0, 2, 3, 15, 16, 17, 1, 100, 1, 31, 32, 33, 0, 64, 0, 15,
+};
+
+#define MIX_SINGLES	700	/* single pages where mix_runs says 0 */
+
+static uint64_t pfn_of(const void *va)
+{
+	return vcn_pagemap_pa(va) / PG;
+}
+
+/* the first pool page from *@c with @k consecutive frames after it */
+static long mix_find(const uint64_t *pool, unsigned long c, unsigned int k)
+{
+	unsigned long i, j;
+
+	for (i = c; i + k <= MIX_POOL; i = j) {
+		for (j = i + 1; j < i + k && pool[j] == pool[j - 1] + 1; j++)
+			;
+		if (j == i + k)
+			return i;
+	}
+	return -1;
+}
+
+/* move @k pool pages from index @from to page @to of @dst */
+static void mix_move(uint8_t *pool, unsigned long from, uint8_t *dst,
+		     unsigned long to, unsigned int k)
+{
+	void *r = mremap(pool + from * PG, k * PG, k * PG,
+			 MREMAP_MAYMOVE | MREMAP_FIXED, dst + to * PG);
+
+	ASSERT_TRUE(r == dst + to * PG);
+}
+
+/* lay the pool out as mix_runs says at @dst: the mapping's page count */
+static unsigned long mix_build(uint8_t *pool, const uint64_t *pfn, uint8_t *dst)
+{
+	unsigned long c = 0, n = 0;
+	unsigned int r, k, m;
+	long at;
+
+	for (r = 0; r < sizeof(mix_runs) / sizeof(mix_runs[0]); r++) {
+		k = mix_runs[r] ? mix_runs[r] : 1;
+		for (m = 0; m < (mix_runs[r] ? 1 : MIX_SINGLES); m++) {
+			at = mix_find(pfn, c, k);
+			ASSERT_TRUE(at >= 0 && n + k <= MIX_MAX);
+			mix_move(pool, at, dst, n, k);
+			n += k;
+			c = at + k + 1;	/* skip a page: the next run is apart */
+		}
+	}
+	return n;
+}
+
+/* *bad += 1 unless GET_PA at @off gives the frame of @pfn and @want bytes */
+static void mix_check(struct vcn_dev *d, uint64_t iova, uint64_t off,
+		      uint64_t pfn, uint64_t len, uint64_t want, int *bad)
+{
+	struct iommu_ioas_noiommu_get_pa g = {
+		.ioas_id = d->ioas, .iova = iova + off, .length = len,
+	};
+
+	if (get_pa_raw(d, &g) || g.out_phys != pfn * PG + off % PG ||
+	    g.length != want) {
+		if (!(*bad)++)
+			printf("#   GET_PA at +%#llx len %#llx: %#llx +%#llx, want %#llx +%#llx\n",
+			       (unsigned long long)off, (unsigned long long)len,
+			       (unsigned long long)g.out_phys,
+			       (unsigned long long)g.length,
+			       (unsigned long long)(pfn * PG + off % PG),
+			       (unsigned long long)want);
+	}
+}
+
+TEST(get_pa_mixed_runs_exact)
+{
+	static uint64_t pool_pfn[MIX_POOL], pfn[MIX_MAX], cont[MIX_MAX];
+	long long table0 = vcn_stat("table_bytes"), table;
+	unsigned long n, i, runs = 0, nlong = 0, unknown = 0;
+	uint64_t iova = 0x50000000000ULL, c;
+	uint8_t *pool, *dst;
+	struct vcn_dev d;
+	int bad = 0;
+
+	open_attached(&d);
+	pool = anon(MIX_POOL * PG);
+	for (i = 0; i < MIX_POOL; i++)
+		pool_pfn[i] = pfn_of(pool + i * PG);
+	dst = mmap(NULL, MIX_MAX * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(dst != MAP_FAILED);
+	n = mix_build(pool, pool_pfn, dst);
+	/* the truth: each page's frame and its contiguous pages onwards */
+	for (i = 0; i < n; i++)
+		pfn[i] = pfn_of(dst + i * PG);
+	for (i = n; i--; ) {
+		unknown += !pfn[i];
+		cont[i] = i + 1 < n && pfn[i + 1] == pfn[i] + 1 ? cont[i + 1] + 1 : 1;
+		if (!i || pfn[i] != pfn[i - 1] + 1) {
+			runs++;
+			nlong += cont[i] >= 16;
+		}
+	}
+	ASSERT_EQ(unknown, 0);
+	printf("# %lu pages in %lu runs, %lu of 16 pages or more\n", n, runs, nlong);
+	ASSERT_OK(map_raw(&d, FIXED, d.ioas, dst, n * PG, &iova));
+	table = vcn_stat("table_bytes") - table0;
+	/* a frame per page and the long runs: cheaper than 8 bytes a run */
+	printf("# table %lld bytes\n", table);
+	EXPECT_TRUE(table < (long long)(8 * runs));
+	EXPECT_TRUE(table <= (long long)(4 * n + 8 * nlong + PG + 256));
+	for (i = 0; i < n; i++) {
+		c = cont[i] * PG;
+		mix_check(&d, iova, i * PG, pfn[i], UINT64_MAX, c, &bad);
+		mix_check(&d, iova, i * PG + PG - 1, pfn[i], UINT64_MAX, c - PG + 1, &bad);
+		mix_check(&d, iova, i * PG + 1, pfn[i], c - 2, c - 2, &bad);
+		mix_check(&d, iova, i * PG, pfn[i], c + 1, c, &bad);
+		mix_check(&d, iova, i * PG + 5, pfn[i], 1, 1, &bad);
+	}
+	EXPECT_EQ(bad, 0);
+	EXPECT_OK(unmap_raw(&d, iova, n * PG, NULL));
+	EXPECT_EQ(vcn_stat("table_bytes"), table0);
+	munmap(dst, MIX_MAX * PG);
+	munmap(pool, MIX_POOL * PG);
+}
+
 /* ---------------- pinning and accounting ---------------- */
 
 TEST(pins_are_accounted_and_returned)
