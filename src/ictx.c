@@ -11,6 +11,13 @@
  * longer one with non-zero tail) and hands the handler a kernel copy; handlers
  * answer through vcn_ucmd_respond(). A number with no entry is ENOTTY.
  *
+ * GET_PA, the one hot command (a user driver asks it for every buffer it
+ * gives its device), is read and answered with single-word user accesses
+ * when the caller's size is the kernel's, which is what a program built
+ * against this header passes: no size probe, no generic copy and zero
+ * check. Any other size, or a fault, takes the generic path, whose checks
+ * and errnos are the same, in the same order.
+ *
  * A bound device file holds a reference on the context's file, so the
  * context outlives every device bound to it, whatever order fds are closed in.
  *
@@ -73,6 +80,55 @@ int vcn_ucmd_respond(struct vcn_ucmd *ucmd, size_t len)
 	return 0;
 }
 
+/* GET_PA's struct, copied word by word: it is all __u64-aligned fields */
+#define VCN_GET_PA_WORDS	(sizeof(struct iommu_ioas_noiommu_get_pa) / sizeof(u64))
+
+/*
+ * The whole command, when its size is the kernel's and it can be read.
+ * Nothing past the size is read unless the size says it is there.
+ */
+static bool vcn_get_pa_read(struct iommu_ioas_noiommu_get_pa __user *u,
+			    struct iommu_ioas_noiommu_get_pa *cmd)
+{
+	u64 __user *uw = (u64 __user *)u;
+	u64 *w = (u64 *)cmd;
+	unsigned int i;
+	u32 size;
+
+	BUILD_BUG_ON(sizeof(*cmd) % sizeof(u64));
+	if (!user_access_begin(u, sizeof(*u)))
+		return false;
+	unsafe_get_user(size, &u->size, fault);
+	if (size != sizeof(*cmd))
+		goto fault;
+	for (i = 0; i < VCN_GET_PA_WORDS; i++)
+		unsafe_get_user(w[i], &uw[i], fault);
+	user_access_end();
+	return true;
+fault:	/* or not the kernel's size: the generic path says what is wrong */
+	user_access_end();
+	return false;
+}
+
+/* write back the whole struct, as vcn_ucmd_respond() would */
+static int vcn_get_pa_answer(struct iommu_ioas_noiommu_get_pa __user *u,
+			     const struct iommu_ioas_noiommu_get_pa *cmd)
+{
+	u64 __user *uw = (u64 __user *)u;
+	const u64 *w = (const u64 *)cmd;
+	unsigned int i;
+
+	if (!user_access_begin(u, sizeof(*u)))
+		return -EFAULT;
+	for (i = 0; i < VCN_GET_PA_WORDS; i++)
+		unsafe_put_user(w[i], &uw[i], fault);
+	user_access_end();
+	return 0;
+fault:
+	user_access_end();
+	return -EFAULT;
+}
+
 static long vcn_ictx_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
@@ -82,6 +138,11 @@ static long vcn_ictx_ioctl(struct file *file, unsigned int cmd,
 	unsigned int nr = _IOC_NR(cmd);
 	int ret;
 
+	if (cmd == IOMMU_IOAS_NOIOMMU_GET_PA &&
+	    vcn_get_pa_read((void __user *)arg, &buf.get_pa)) {
+		ret = vcn_ioas_get_pa(file->private_data, &buf.get_pa);
+		return ret ?: vcn_get_pa_answer((void __user *)arg, &buf.get_pa);
+	}
 	if (nr < VCN_IOMMUFD_CMD_BASE ||
 	    nr - VCN_IOMMUFD_CMD_BASE >= ARRAY_SIZE(vcn_ioctl_ops))
 		return -ENOTTY;

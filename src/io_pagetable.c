@@ -12,8 +12,19 @@
  * lock held, then publishes the pages; lookups treat an unpublished area as
  * unmapped and unmaps refuse it (EBUSY), so a long pin never stalls GET_PA.
  *
- * Locks: vcn_ioas.iova_rwsem, read for lookups, write for any tree change;
- * pinning and unpinning happen outside it.
+ * GET_PA takes no lock: it walks the tree under RCU inside a read section
+ * of vcn_ioas.iova_seq, which every tree change bumps, and retries if one
+ * happened meanwhile. A walk racing a change may go astray but never loops
+ * (rbtree.c stores child pointers with WRITE_ONCE, a new node is published
+ * by a release store once complete, an erased node is left as it is) and
+ * only reads memory that stays valid: areas and their tables are freed an
+ * RCU grace period after they leave the tree, an area's bounds never
+ * change, and its pages are published with a release store once the table
+ * is built. Pages are unpinned at once: a reader that saw them is retried.
+ *
+ * Locks: vcn_ioas.iova_rwsem, read for the other lookups, write for any
+ * tree change, around which iova_seq is bumped (preemption off, nothing
+ * sleeps there); pinning and unpinning happen outside both.
  */
 #include <linux/log2.h>
 #include <linux/rbtree.h>
@@ -26,11 +37,16 @@ struct vcn_area {
 	u64 iova;
 	u64 last;
 	struct vcn_pages *pages;	/* NULL while the map is in flight */
+	union {
+		struct vcn_area *next_dead;	/* unmap's list, under the lock */
+		struct rcu_head rcu;	/* lockless GET_PA may still read it */
+	};
 };
 
 void vcn_iopt_init(struct vcn_ioas *ioas)
 {
 	init_rwsem(&ioas->iova_rwsem);
+	seqcount_init(&ioas->iova_seq);
 	ioas->areas = RB_ROOT;
 }
 
@@ -39,10 +55,10 @@ static struct vcn_area *vcn_area_of(struct rb_node *node)
 	return node ? rb_entry(node, struct vcn_area, node) : NULL;
 }
 
-/* the first area ending at or after @iova */
+/* the first area ending at or after @iova; also safe for lockless walks */
 static struct vcn_area *vcn_area_lower_bound(struct vcn_ioas *ioas, u64 iova)
 {
-	struct rb_node *node = ioas->areas.rb_node;
+	struct rb_node *node = READ_ONCE(ioas->areas.rb_node);
 	struct vcn_area *best = NULL;
 
 	while (node) {
@@ -52,9 +68,9 @@ static struct vcn_area *vcn_area_lower_bound(struct vcn_ioas *ioas, u64 iova)
 			best = a;
 			if (a->iova <= iova)
 				break;
-			node = node->rb_left;
+			node = READ_ONCE(node->rb_left);
 		} else {
-			node = node->rb_right;
+			node = READ_ONCE(node->rb_right);
 		}
 	}
 	return best;
@@ -69,15 +85,48 @@ static bool vcn_range_used(struct vcn_ioas *ioas, u64 first, u64 last)
 
 static void vcn_area_insert(struct rb_root *root, struct vcn_area *new)
 {
-	struct rb_node **link = &root->rb_node, *parent = NULL;
+	struct rb_node **link = &root->rb_node, *parent = NULL, *staged;
 
 	while (*link) {
 		parent = *link;
 		link = new->iova < vcn_area_of(parent)->iova ?
 		       &parent->rb_left : &parent->rb_right;
 	}
-	rb_link_node(&new->node, parent, link);
+	/* rb_link_node_rcu(), which sparse refuses on a plain rb_node pointer */
+	rb_link_node(&new->node, parent, &staged);	/* fill the node in */
+	smp_store_release(link, &new->node);	/* then lockless walks see it */
 	rb_insert_color(&new->node, root);
+}
+
+/*
+ * Tree changes, seen by lockless readers through iova_seq. Preemption is
+ * off inside, so a reader never spins on a writer that cannot run.
+ */
+static void vcn_tree_write_begin(struct vcn_ioas *ioas)
+{
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+	preempt_disable();
+	write_seqcount_begin(&ioas->iova_seq);
+}
+
+static void vcn_tree_write_end(struct vcn_ioas *ioas)
+{
+	write_seqcount_end(&ioas->iova_seq);
+	preempt_enable();
+}
+
+static void vcn_area_link(struct vcn_ioas *ioas, struct vcn_area *a)
+{
+	vcn_tree_write_begin(ioas);
+	vcn_area_insert(&ioas->areas, a);
+	vcn_tree_write_end(ioas);
+}
+
+static void vcn_area_unlink(struct vcn_ioas *ioas, struct vcn_area *a)
+{
+	vcn_tree_write_begin(ioas);
+	rb_erase(&a->node, &ioas->areas);
+	vcn_tree_write_end(ioas);
 }
 
 /*
@@ -164,7 +213,7 @@ int vcn_iopt_map(struct vcn_ioas *ioas, unsigned long uaddr, u64 length,
 	if (!ret) {
 		a->iova = *iova;
 		a->last = *iova + length - 1;
-		vcn_area_insert(&ioas->areas, a);	/* reserved, not mapped yet */
+		vcn_area_link(ioas, a);	/* reserved, not mapped yet */
 	}
 	up_write(&ioas->iova_rwsem);
 	if (ret) {
@@ -176,32 +225,38 @@ int vcn_iopt_map(struct vcn_ioas *ioas, unsigned long uaddr, u64 length,
 
 	down_write(&ioas->iova_rwsem);
 	if (IS_ERR(pages)) {
-		rb_erase(&a->node, &ioas->areas);
+		vcn_area_unlink(ioas, a);
 	} else {
-		a->pages = pages;
+		smp_store_release(&a->pages, pages);	/* the table is built */
 		vcn_area_account(ioas, a, true);
 	}
 	up_write(&ioas->iova_rwsem);
 	if (IS_ERR(pages)) {
-		kfree(a);
+		kfree_rcu(a, rcu);
 		return PTR_ERR(pages);
 	}
 	return 0;
 }
 
+static void vcn_area_free_rcu(struct rcu_head *head)
+{
+	struct vcn_area *a = container_of(head, struct vcn_area, rcu);
+
+	vcn_pages_free(a->pages);
+	kfree(a);
+}
+
 static void vcn_area_free(struct vcn_area *a)
 {
 	vcn_pages_unpin(a->pages);
-	vcn_pages_free(a->pages);
-	kfree(a);
+	call_rcu(&a->rcu, vcn_area_free_rcu);
 }
 
 /* Unmap whole areas within [iova, last]; a partly covered one is ENOENT. */
 static int vcn_iopt_unmap_range(struct vcn_ioas *ioas, u64 iova, u64 last,
 				u64 *unmapped)
 {
-	struct rb_root dead = RB_ROOT;
-	struct vcn_area *a, *first, *n;
+	struct vcn_area *a, *first, *dead = NULL;
 	struct rb_node *node;
 	u64 done = 0;
 
@@ -217,18 +272,29 @@ static int vcn_iopt_unmap_range(struct vcn_ioas *ioas, u64 iova, u64 last,
 			return -EBUSY;		/* its map is still pinning */
 		}
 	}
-	/* move them to a private tree; unpin once the lock is dropped */
+	/*
+	 * Take them out and list them; unpin once the lock is dropped. Their
+	 * rb_nodes are left as rb_erase() leaves them: a lockless walk that
+	 * still stands on one must only ever see nodes of this tree.
+	 */
+	vcn_tree_write_begin(ioas);
 	for (a = first; a && a->iova <= last; a = vcn_area_of(node)) {
 		node = rb_next(&a->node);
-		vcn_area_account(ioas, a, false);
 		done += a->last - a->iova + 1;
 		rb_erase(&a->node, &ioas->areas);
-		vcn_area_insert(&dead, a);
+		a->next_dead = dead;
+		dead = a;
 	}
+	vcn_tree_write_end(ioas);
+	for (a = dead; a; a = a->next_dead)
+		vcn_area_account(ioas, a, false);
 	up_write(&ioas->iova_rwsem);
 
-	rbtree_postorder_for_each_entry_safe(a, n, &dead, node)
-		vcn_area_free(a);
+	while (dead) {
+		a = dead;
+		dead = a->next_dead;
+		vcn_area_free(a);	/* reuses next_dead's room */
+	}
 	*unmapped = done;
 	return done ? 0 : -ENOENT;
 }
@@ -255,23 +321,45 @@ int vcn_iopt_unmap_all(struct vcn_ioas *ioas, u64 *unmapped)
 	return ret;
 }
 
+/*
+ * One lockless try. Even when a tree change makes it go astray, the area it
+ * finds holds @iova (its bounds are fixed), so the table read is in range.
+ */
+static int vcn_iopt_phys_once(struct vcn_ioas *ioas, u64 iova, u64 *pa,
+			      u64 *length)
+{
+	struct vcn_area *a = vcn_area_lower_bound(ioas, iova);
+	struct vcn_pages *pages;
+	phys_addr_t phys;
+
+	if (!a || a->iova > iova)
+		return -ENOENT;
+	/* pairs with the release in vcn_iopt_map(): a built table */
+	pages = smp_load_acquire(&a->pages);
+	if (!pages)
+		return -ENOENT;		/* its map is still pinning */
+	if (!READ_ONCE(ioas->ndevs))
+		return -EOPNOTSUPP;	/* no no-IOMMU device is attached */
+	vcn_pages_phys(pages, iova - a->iova, min(*length, a->last - iova + 1),
+		       &phys, length);
+	*pa = phys;
+	return 0;
+}
+
+/* the caller holds rcu_read_lock(), which keeps @ioas and its areas */
 int vcn_iopt_get_phys(struct vcn_ioas *ioas, u64 iova, u64 *pa, u64 *length)
 {
-	struct vcn_area *a;
-	phys_addr_t phys;
-	int ret = 0;
+	unsigned int seq;
+	u64 len;
+	int ret;
 
-	down_read(&ioas->iova_rwsem);
-	a = vcn_area_lower_bound(ioas, iova);
-	if (!a || a->iova > iova || !a->pages) {
-		ret = -ENOENT;
-	} else if (!READ_ONCE(ioas->ndevs)) {
-		ret = -EOPNOTSUPP;	/* no no-IOMMU device is attached */
-	} else {
-		vcn_pages_phys(a->pages, iova - a->iova,
-			       min(*length, a->last - iova + 1), &phys, length);
-		*pa = phys;
-	}
-	up_read(&ioas->iova_rwsem);
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "GET_PA outside RCU");
+	do {
+		seq = read_seqcount_begin(&ioas->iova_seq);
+		len = *length;
+		ret = vcn_iopt_phys_once(ioas, iova, pa, &len);
+	} while (read_seqcount_retry(&ioas->iova_seq, seq));
+	if (!ret)
+		*length = len;
 	return ret;
 }

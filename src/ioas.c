@@ -129,10 +129,16 @@ int vcn_ioctl_ioas_unmap(struct vcn_ucmd *ucmd)
 	return ret;
 }
 
-int vcn_ioctl_ioas_get_pa(struct vcn_ucmd *ucmd)
+/*
+ * GET_PA on a kernel copy of the command (ictx.c has a fast way of reading
+ * and answering it). No reference is taken on the IOAS: RCU keeps it and
+ * its tables in memory for the lookup, and io_pagetable.c's seqcount makes
+ * the answer a snapshot in which the mapping existed, so a concurrent
+ * UNMAP or DESTROY either comes after it or turns it into ENOENT.
+ */
+int vcn_ioas_get_pa(struct vcn_ctx *ctx, struct iommu_ioas_noiommu_get_pa *cmd)
 {
-	struct iommu_ioas_noiommu_get_pa *cmd = ucmd->cmd;
-	struct vcn_ioas *ioas;
+	struct vcn_obj *obj;
 	int ret;
 
 	/* upstream's order of checks, errno for errno */
@@ -145,14 +151,22 @@ int vcn_ioctl_ioas_get_pa(struct vcn_ucmd *ucmd)
 	if (cmd->iova >= ULONG_MAX)
 		return -EOVERFLOW;
 
-	ioas = vcn_ioas_get(ucmd, cmd->ioas_id);
-	if (IS_ERR(ioas))
-		return PTR_ERR(ioas);
-	ret = vcn_iopt_get_phys(ioas, cmd->iova, &cmd->out_phys, &cmd->length);
-	if (!ret)
-		ret = vcn_ucmd_respond(ucmd, sizeof(*cmd));
-	vcn_obj_put(&ioas->obj);
+	rcu_read_lock();
+	obj = vcn_obj_find_rcu(ctx, cmd->ioas_id, VCN_OBJ_IOAS);
+	if (obj)
+		ret = vcn_iopt_get_phys(container_of(obj, struct vcn_ioas, obj),
+					cmd->iova, &cmd->out_phys, &cmd->length);
+	else
+		ret = -ENOENT;
+	rcu_read_unlock();
 	return ret;
+}
+
+int vcn_ioctl_ioas_get_pa(struct vcn_ucmd *ucmd)
+{
+	int ret = vcn_ioas_get_pa(ucmd->ctx, ucmd->cmd);
+
+	return ret ?: vcn_ucmd_respond(ucmd, sizeof(struct iommu_ioas_noiommu_get_pa));
 }
 
 int vcn_ioctl_ioas_alloc(struct vcn_ucmd *ucmd)

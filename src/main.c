@@ -73,6 +73,8 @@ static void __exit vcn_exit(void)
 	vcn_ictx_exit();
 	vcn_device_chrdev_exit();
 	vcn_stats_exit();
+	/* io_pagetable.c frees tables from RCU callbacks: their code is ours */
+	rcu_barrier();
 }
 
 module_init(vcn_init);

@@ -7,8 +7,11 @@
  * lookup ever sees a half-built object. Ids start at 1, as upstream's.
  *
  * obj->users: the table's own reference plus one per holder. Lookups take
- * one under RCU with refcount_inc_not_zero() (GET_PA is a hot path: no lock
- * is taken to find its IOAS); IOMMU_DESTROY succeeds only when the table's
+ * one under RCU with refcount_inc_not_zero(), except GET_PA's (the hot
+ * path), which takes none: vcn_obj_find_rcu() hands out an object that stays
+ * in memory until the caller's RCU read section ends, dying or not, for
+ * callers that only read state that is itself RCU-safe (io_pagetable.c's
+ * tree). IOMMU_DESTROY succeeds only when the table's
  * is the last (refcount_dec_if_one() under the xa_lock), else EBUSY;
  * internal removal erases the id and drops the table's reference, and the
  * last put destroys the object. Memory is freed with kfree_rcu(), so a
@@ -72,6 +75,19 @@ struct vcn_obj *vcn_obj_get(struct vcn_ctx *ctx, u32 id,
 		obj = ERR_PTR(-ENOENT);
 	rcu_read_unlock();
 	return obj;
+}
+
+/*
+ * For a caller inside rcu_read_lock() that only reads: no reference, no
+ * atomic. The object may be being destroyed; its memory outlives the read
+ * section (kfree_rcu() below), and a finalized id's type never changes.
+ */
+struct vcn_obj *vcn_obj_find_rcu(struct vcn_ctx *ctx, u32 id,
+				 enum vcn_obj_type type)
+{
+	struct vcn_obj *obj = xa_load(&ctx->objs, id);
+
+	return obj && obj->type == type ? obj : NULL;
 }
 
 void vcn_obj_free(struct vcn_obj *obj)

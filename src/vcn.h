@@ -23,6 +23,9 @@
  *   vcn_ioas.iova_rwsem    (rwsem, per IOAS: its area tree; io_pagetable.c;
  *                           never held while pinning, unpinning or copying
  *                           to or from user memory)
+ *     vcn_ioas.iova_seq    (seqcount, written under iova_rwsem around each
+ *                           tree change, preemption off; GET_PA reads the
+ *                           tree under RCU and this alone, no lock)
  *
  * mmap_lock is taken *outside* memory_lock (page faults) and barmap_lock
  * (mmap), so nothing may touch user memory while holding either: copy first,
@@ -43,6 +46,7 @@
 #include <linux/rbtree.h>
 #include <linux/refcount.h>
 #include <linux/rwsem.h>
+#include <linux/seqlock.h>
 #include <linux/spinlock.h>
 #include <linux/xarray.h>
 
@@ -112,6 +116,7 @@ struct vcn_ioas {
 	/* devices attached through hwpts; written under ctx->lock */
 	unsigned int ndevs;
 	struct rw_semaphore iova_rwsem;	/* the area tree and counters */
+	seqcount_t iova_seq;	/* bumped around every tree change */
 	struct rb_root areas;
 	u64 mapped_bytes;
 	unsigned long pinned_pages;
@@ -146,6 +151,8 @@ void vcn_obj_abort(struct vcn_obj *obj);
 struct vcn_obj *vcn_obj_get(struct vcn_ctx *ctx, u32 id,
 			    enum vcn_obj_type type);
 void vcn_obj_put(struct vcn_obj *obj);
+struct vcn_obj *vcn_obj_find_rcu(struct vcn_ctx *ctx, u32 id,
+				 enum vcn_obj_type type);
 int vcn_obj_destroy_user(struct vcn_ctx *ctx, u32 id);
 void vcn_obj_remove(struct vcn_obj *obj);
 void vcn_obj_destroy_all(struct vcn_ctx *ctx);
@@ -196,6 +203,7 @@ int vcn_ioctl_ioas_iova_ranges(struct vcn_ucmd *ucmd);
 int vcn_ioctl_ioas_map(struct vcn_ucmd *ucmd);
 int vcn_ioctl_ioas_unmap(struct vcn_ucmd *ucmd);
 int vcn_ioctl_ioas_get_pa(struct vcn_ucmd *ucmd);
+int vcn_ioas_get_pa(struct vcn_ctx *ctx, struct iommu_ioas_noiommu_get_pa *cmd);
 
 /* ---- PCI devices (pci_driver.c, device.c, devtable.c, group.c) ---- */
 
