@@ -85,8 +85,16 @@ struct vcn_obj *vcn_obj_get(struct vcn_ctx *ctx, u32 id,
 struct vcn_obj *vcn_obj_find_rcu(struct vcn_ctx *ctx, u32 id,
 				 enum vcn_obj_type type)
 {
-	struct vcn_obj *obj = xa_load(&ctx->objs, id);
+	XA_STATE(xas, &ctx->objs, id);
+	struct vcn_obj *obj;
 
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "object lookup outside RCU");
+	/* xa_load() without its own RCU section: the caller's covers it */
+	do {
+		obj = xas_load(&xas);
+		if (xa_is_zero(obj))
+			obj = NULL;	/* an id reserved, not yet finalized */
+	} while (xas_retry(&xas, obj));
 	return obj && obj->type == type ? obj : NULL;
 }
 

@@ -78,7 +78,8 @@ enum vcn_obj_type {
  * table's own reference plus every holder, short- or long-term; the object is
  * destroyed when it reaches zero, and its memory freed an RCU grace period
  * later. Lookups run under RCU and take a user only if the count is not
- * already zero, so a dying object is never revived.
+ * already zero, so a dying object is never revived; GET_PA's takes none and
+ * uses the object only inside its RCU read section (object.c).
  */
 struct vcn_obj {
 	enum vcn_obj_type type;
