@@ -277,15 +277,14 @@ static int vcn_iopt_unmap_range(struct vcn_ioas *ioas, u64 iova, u64 last,
 	 * rb_nodes are left as rb_erase() leaves them: a lockless walk that
 	 * still stands on one must only ever see nodes of this tree.
 	 */
-	vcn_tree_write_begin(ioas);
 	for (a = first; a && a->iova <= last; a = vcn_area_of(node)) {
 		node = rb_next(&a->node);
 		done += a->last - a->iova + 1;
-		rb_erase(&a->node, &ioas->areas);
+		/* one erase per write section: the user decides how many */
+		vcn_area_unlink(ioas, a);
 		a->next_dead = dead;
 		dead = a;
 	}
-	vcn_tree_write_end(ioas);
 	for (a = dead; a; a = a->next_dead)
 		vcn_area_account(ioas, a, false);
 	up_write(&ioas->iova_rwsem);

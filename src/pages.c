@@ -83,6 +83,7 @@ static void vcn_flat_unpin(struct vcn_seg *seg, unsigned long n, bool dirty)
 			;
 		unpin_user_page_range_dirty_lock(pfn_to_page(seg->pfns[i]), j - i,
 						 dirty);
+		cond_resched();	/* up to 2^24 stretches in one segment */
 	}
 }
 
@@ -100,6 +101,7 @@ static void vcn_seg_unpin(struct vcn_seg *seg, unsigned long filled, bool dirty)
 		unpin_user_page_range_dirty_lock(pfn_to_page(vcn_run_pfn(seg->runs[i])),
 						 vcn_run_end(seg, i, filled) - start,
 						 dirty);
+		cond_resched();
 	}
 }
 
@@ -237,6 +239,8 @@ static void vcn_seg_flatten(struct vcn_seg *seg, unsigned long n)
 			pfns[start + k] = vcn_run_pfn(seg->runs[i]) + k;
 		if (len >= VCN_LONG_RUN)
 			longs[l++] = ((u64)start << VCN_PFN_BITS) | (start + len);
+		if (!(i % 4096))
+			cond_resched();	/* up to 2^24 pages in a segment */
 	}
 	kvfree(seg->runs);
 	seg->runs = longs;

@@ -13,7 +13,8 @@
  * another driver or none, EINVAL when it is ours but not the caller's, as
  * upstream's cdev path answers for devices outside the caller's iommufd.
  *
- * Locks: vcn_reset_lock (one hot reset at a time), then each device's
+ * Locks: VFIO_DEVICE_RESET takes vcn_device.lock, then memory_lock for
+ * writing. Hot reset: vcn_reset_lock (one at a time), then each device's
  * vcn_device.lock briefly, then every affected memory_lock for writing,
  * nested under vcn_reset_lock.
  */
@@ -31,11 +32,17 @@ long vcn_ioctl_reset(struct vcn_device *vdev)
 
 	if (!vdev->reset_works)
 		return -EINVAL;
+	/*
+	 * vdev->lock as config writes hold it: a PMCSR read-modify-write must
+	 * not straddle the reset and put back the power state it read before
+	 */
+	mutex_lock(&vdev->lock);
 	vcn_zap_and_down_write_memory_lock(vdev);
 	/* from D0, or what D3hot lost would be saved and restored as state */
 	__vcn_power_set(vdev, PCI_D0);
 	ret = pci_try_reset_function(vdev->pdev);
 	vcn_memory_update_and_up_write(vdev);
+	mutex_unlock(&vdev->lock);
 	return ret;
 }
 
