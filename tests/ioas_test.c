@@ -482,13 +482,30 @@ static uint64_t pfn_of(const void *va)
 	return vcn_pagemap_pa(va) / PG;
 }
 
-/* the first pool page from *@c with @k consecutive frames after it */
-static long mix_find(const uint64_t *pool, unsigned long c, unsigned int k)
+/* a pool page: its frame and its index in the pool */
+struct mix_page {
+	uint64_t pfn;
+	unsigned long idx;
+};
+
+static int mix_cmp(const void *a, const void *b)
+{
+	const struct mix_page *x = a, *y = b;
+
+	return x->pfn < y->pfn ? -1 : x->pfn > y->pfn;
+}
+
+/*
+ * The first place from @c in the frame-sorted pool with @k consecutive
+ * frames. Sorting makes this independent of the order the kernel hands
+ * fresh pages out in (7.3's rarely ascend for 100 pages).
+ */
+static long mix_find(const struct mix_page *pool, unsigned long c, unsigned int k)
 {
 	unsigned long i, j;
 
 	for (i = c; i + k <= MIX_POOL; i = j) {
-		for (j = i + 1; j < i + k && pool[j] == pool[j - 1] + 1; j++)
+		for (j = i + 1; j < i + k && pool[j].pfn == pool[j - 1].pfn + 1; j++)
 			;
 		if (j == i + k)
 			return i;
@@ -496,31 +513,39 @@ static long mix_find(const uint64_t *pool, unsigned long c, unsigned int k)
 	return -1;
 }
 
-/* move @k pool pages from index @from to page @to of @dst */
-static void mix_move(uint8_t *pool, unsigned long from, uint8_t *dst,
-		     unsigned long to, unsigned int k)
+/* move pool pages sorted[at..at+k) to pages [to, to+k) of @dst, in frame order */
+static void mix_move(uint8_t *pool, const struct mix_page *sorted, unsigned long at,
+		     uint8_t *dst, unsigned long to, unsigned int k)
 {
-	void *r = mremap(pool + from * PG, k * PG, k * PG,
-			 MREMAP_MAYMOVE | MREMAP_FIXED, dst + to * PG);
+	unsigned int j;
+	void *r;
 
-	ASSERT_TRUE(r == dst + to * PG);
+	for (j = 0; j < k; j++) {
+		r = mremap(pool + sorted[at + j].idx * PG, PG, PG,
+			   MREMAP_MAYMOVE | MREMAP_FIXED, dst + (to + j) * PG);
+		ASSERT_TRUE(r == dst + (to + j) * PG);
+	}
 }
 
 /* lay the pool out as mix_runs says at @dst: the mapping's page count */
-static unsigned long mix_build(uint8_t *pool, const uint64_t *pfn, uint8_t *dst)
+static unsigned long mix_build(uint8_t *pool, struct mix_page *sorted, uint8_t *dst)
 {
 	unsigned long c = 0, n = 0;
 	unsigned int r, k, m;
 	long at;
 
+	qsort(sorted, MIX_POOL, sizeof(*sorted), mix_cmp);
 	for (r = 0; r < sizeof(mix_runs) / sizeof(mix_runs[0]); r++) {
 		k = mix_runs[r] ? mix_runs[r] : 1;
 		for (m = 0; m < (mix_runs[r] ? 1 : MIX_SINGLES); m++) {
-			at = mix_find(pfn, c, k);
+			at = mix_find(sorted, c, k);
+			if (at < 0 || n + k > MIX_MAX)
+				printf("#   no run of %u frames in the pool after %lu (%lu pages laid out)\n",
+				       k, c, n);
 			ASSERT_TRUE(at >= 0 && n + k <= MIX_MAX);
-			mix_move(pool, at, dst, n, k);
+			mix_move(pool, sorted, at, dst, n, k);
 			n += k;
-			c = at + k + 1;	/* skip a page: the next run is apart */
+			c = at + k + 1;	/* skip a frame: the next run is apart */
 		}
 	}
 	return n;
@@ -548,7 +573,8 @@ static void mix_check(struct vcn_dev *d, uint64_t iova, uint64_t off,
 
 TEST(get_pa_mixed_runs_exact)
 {
-	static uint64_t pool_pfn[MIX_POOL], pfn[MIX_MAX], cont[MIX_MAX];
+	static uint64_t pfn[MIX_MAX], cont[MIX_MAX];
+	static struct mix_page pool_pfn[MIX_POOL];
 	long long table0 = vcn_stat("table_bytes"), table;
 	unsigned long n, i, runs = 0, nlong = 0, unknown = 0;
 	uint64_t iova = 0x50000000000ULL, c;
@@ -559,7 +585,7 @@ TEST(get_pa_mixed_runs_exact)
 	open_attached(&d);
 	pool = anon(MIX_POOL * PG);
 	for (i = 0; i < MIX_POOL; i++)
-		pool_pfn[i] = pfn_of(pool + i * PG);
+		pool_pfn[i] = (struct mix_page){ pfn_of(pool + i * PG), i };
 	dst = mmap(NULL, MIX_MAX * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_TRUE(dst != MAP_FAILED);
 	n = mix_build(pool, pool_pfn, dst);
