@@ -109,12 +109,29 @@ SPLAT='^\[ *[0-9]+\.[0-9]+\] .*(BUG:|WARNING:|Oops|Call Trace|Kernel panic|gener
 # boot_one TAG NAME APPEND: one guest. A kernel splat before the suite even
 # started (seen now and then on the debug kernel under TCG: an early
 # interrupt during CPU bring-up, long before our module exists) blinds the
-# detectors for the rest of the boot (a KASAN report turns lockdep off), so
-# such a boot is retried, at most twice, and said so in the log.
+# detectors for the rest of the boot (a KASAN report turns lockdep off), and
+# a boot that never reaches the suite at all (seen once: the debug kernel
+# stuck after lockdep's banner, under a loaded host) would only end at the
+# guest's timeout: either is booted again, at most twice, and said so.
 boot_one() {
 	log=$B/guest-$1-$2.log
 	for try in 1 2 3; do
-		APPEND=$3 tests/rig/run-guest.sh "$B/initrd-$1.gz" "$log"
+		APPEND=$3 tests/rig/run-guest.sh "$B/initrd-$1.gz" "$log" &
+		gpid=$! waited=0
+		while kill -0 "$gpid" 2>/dev/null; do
+			grep -q '^rig: running' "$log.raw" 2>/dev/null && break
+			if [ "$waited" -ge "${BOOT_TIMEOUT:-480}" ]; then
+				echo "# [$1/$2] no suite after $waited s of boot (boot $try): killing it" >&2
+				pkill -TERM -P "$gpid"	# its timeout(1), which stops QEMU
+				break
+			fi
+			sleep 5; waited=$((waited + 5))
+		done
+		wait "$gpid"
+		if ! grep -q '^rig: running' "$log"; then
+			cp "$log" "$log.no-suite-$try"
+			continue
+		fi
 		sed '/^rig: running/q' "$log" | grep -qE "$SPLAT" || return 0
 		cp "$log" "$log.early-splat-$try"
 		echo "# [$1/$2] kernel splat before the suite started (boot $try): booting again" >&2
