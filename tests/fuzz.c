@@ -36,6 +36,7 @@
 #include <stddef.h>
 
 #include "vcn_dev.h"
+#include "vcn_soak.h"
 
 #define PG		4096UL
 #define NSLOTS		16	/* the shared fd pool */
@@ -149,22 +150,8 @@ static volatile int g_stop;
 static volatile int g_bound = -1;	/* hint: slot of the last bound device */
 static volatile int g_unexpected_sig;
 
-static __thread uint64_t rs;
 static __thread sigjmp_buf t_jb;
 static __thread volatile sig_atomic_t t_in_touch;
-
-static uint64_t rnd64(void)
-{
-	rs ^= rs >> 12;
-	rs ^= rs << 25;
-	rs ^= rs >> 27;
-	return rs * 0x2545F4914F6CDD1DULL;
-}
-
-static uint32_t rnd(uint32_t n)
-{
-	return n ? (uint32_t)(rnd64() % n) : 0;
-}
 
 static int chance(unsigned int pct)
 {
@@ -1869,20 +1856,6 @@ static int setup_faults(int pct, int slab)
 	return n;
 }
 
-static int checks_failed;
-
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs(ok ? "ok - " : "not ok - ", stdout);
-	vprintf(fmt, ap);
-	putchar('\n');
-	va_end(ap);
-	if (!ok)
-		checks_failed++;
-}
 
 /* after the run: the device must bind, attach, map and give a PA again */
 static int device_still_works(void)
@@ -2158,16 +2131,6 @@ int main(int argc, char **argv)
 	check(!g_unexpected_sig, "fuzz: no unexpected signal");
 	check(all_core_ok, "fuzz: every core operation succeeded at least once (the fuzzer got deep)");
 	check(device_still_works(), "fuzz: afterwards the device still binds, attaches, maps and answers GET_PA");
-	{
-		static const char *const names[] = { "pinned_pages", "areas",
-						     "mapped_bytes", "table_bytes" };
-
-		for (i = 0; i < 4; i++) {
-			long long v = vcn_stat(names[i]);
-
-			check(v == 0, "fuzz: debugfs %s back to 0 (%lld)", names[i], v);
-		}
-	}
-	check(vcn_vmpin_kb() == 0, "fuzz: VmPin of the fuzzer is 0 (%ld kB)", vcn_vmpin_kb());
+	check_nothing_left("fuzz");
 	return checks_failed ? 1 : 0;
 }

@@ -36,6 +36,7 @@
 #include <sys/wait.h>
 
 #include "vcn_dev.h"
+#include "vcn_soak.h"
 
 #define PG		4096UL
 #define BUFPAGES	256		/* the shared buffer */
@@ -93,20 +94,6 @@ static struct {
 	int attached;
 } ds = { .lock = PTHREAD_MUTEX_INITIALIZER, .dev = -1, .ctx = -1, .req = -1 };
 
-static __thread uint64_t rs;
-
-static uint64_t rnd64(void)
-{
-	rs ^= rs >> 12;
-	rs ^= rs << 25;
-	rs ^= rs >> 27;
-	return rs * 0x2545F4914F6CDD1DULL;
-}
-
-static uint32_t rnd(uint32_t n)
-{
-	return n ? (uint32_t)(rnd64() % n) : 0;
-}
 
 static void count(int what)
 {
@@ -613,20 +600,6 @@ static void killer(void)
 
 /* ---------------- checks ---------------- */
 
-static int checks_failed;
-
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs(ok ? "ok - " : "not ok - ", stdout);
-	vprintf(fmt, ap);
-	putchar('\n');
-	va_end(ap);
-	if (!ok)
-		checks_failed++;
-}
 
 
 /* wait for a child, up to ms; 1 if it exited (status in *st) */
@@ -876,16 +849,6 @@ int main(int argc, char **argv)
 	check(g_count[S_CTX2_OPEN] > 1, "stress: the second context was closed and reopened (%llu times)",
 	      (unsigned long long)g_count[S_CTX2_OPEN]);
 	check(driver_is_ours() && vcn_dev_node(g_bdf), "stress: %s is bound to vfio-cdev-noiommu at the end", g_bdf);
-	{
-		static const char *const names[] = { "pinned_pages", "areas",
-						     "mapped_bytes", "table_bytes" };
-
-		for (i = 0; i < 4; i++) {
-			long long v = vcn_stat(names[i]);
-
-			check(v == 0, "stress: debugfs %s back to 0 (%lld)", names[i], v);
-		}
-	}
-	check(vcn_vmpin_kb() == 0, "stress: VmPin of the stress process is 0 (%ld kB)", vcn_vmpin_kb());
+	check_nothing_left("stress");
 	return checks_failed ? 1 : 0;
 }
