@@ -16,8 +16,11 @@
  *    memory decode off revokes every BAR mmap first.
  *  - The MSI and MSI-X capabilities belong to the kernel (VFIO_DEVICE_SET_IRQS
  *    programs them): reads show the device's state, writes are dropped.
- *  - PMCSR's PowerState field goes through the PCI core (pci_power.c); the
- *    rest of that register passes through.
+ *  - PMCSR's PowerState field goes through the PCI core (pci_power.c).
+ *  - PME is the kernel's: a user cannot take the wake-up events, so PMC's
+ *    PME_Support and PMCSR's PME_En and PME_Status read as zero, and user
+ *    writes never reach them (PME_Status is write-1-to-clear: writing back
+ *    what was read would clear an event the kernel has not handled).
  *
  * Accesses of any size are split into naturally aligned 4/2/1-byte pieces.
  * Locks: vcn_device.lock for the virtual registers; memory_lock (write)
@@ -169,6 +172,18 @@ static u32 vcn_merge(u32 dword, unsigned int pos, int size, u32 val)
 	return (dword & ~mask) | ((val << shift) & mask);
 }
 
+/* the PME bits of the dword at @reg (capabilities are dword aligned) */
+static u32 vcn_pme_bits(struct pci_dev *pdev, unsigned int reg)
+{
+	if (!pdev->pm_cap)
+		return 0;
+	if (reg == pdev->pm_cap)	/* PMC is the upper half */
+		return (u32)PCI_PM_CAP_PME_MASK << 16;
+	if (reg == pdev->pm_cap + PCI_PM_CTRL)
+		return PCI_PM_CTRL_PME_ENABLE | PCI_PM_CTRL_PME_STATUS;
+	return 0;
+}
+
 static int vcn_cfg_read(struct vcn_device *vdev, unsigned int pos, int size,
 			u32 *val)
 {
@@ -189,6 +204,7 @@ static int vcn_cfg_read(struct vcn_device *vdev, unsigned int pos, int size,
 		*val = vcn_extract(dword, pos, size);
 	} else {
 		ret = vcn_cfg_hw_read(vdev->pdev, pos, size, val);
+		*val &= ~vcn_extract(vcn_pme_bits(vdev->pdev, reg), pos, size);
 	}
 	mutex_unlock(&vdev->lock);
 	return ret;
@@ -233,34 +249,36 @@ static int vcn_cfg_write_command(struct vcn_device *vdev, unsigned int pos,
 	return 0;
 }
 
-/* does this piece of a write reach PMCSR's PowerState bits (its byte 0)? */
-static bool vcn_covers_power_state(struct pci_dev *pdev, unsigned int pos,
-				   int size)
+/* does this piece of a write reach PMCSR (the low half of its dword)? */
+static bool vcn_covers_pmcsr(struct pci_dev *pdev, unsigned int pos)
 {
-	unsigned int ctrl = pdev->pm_cap + PCI_PM_CTRL;
-
-	return pdev->pm_cap && pos <= ctrl && pos + size > ctrl;
+	return pdev->pm_cap && (pos & ~3u) == pdev->pm_cap + PCI_PM_CTRL &&
+	       (pos & 3) < 2;
 }
 
 /*
- * The rest of the write reaches the device with PowerState as the device
- * has it; the new state then goes through the PCI core.
+ * The bits of PMCSR the kernel owns (PowerState and PME) reach the device
+ * as the device has them, PME_Status as 0 so as not to clear it; the rest
+ * of the piece as written. A new PowerState then goes through the PCI core.
  */
 static int vcn_cfg_write_pmcsr(struct vcn_device *vdev, unsigned int pos,
 			       int size, u32 val)
 {
 	struct pci_dev *pdev = vdev->pdev;
-	unsigned int shift = 8 * (pdev->pm_cap + PCI_PM_CTRL - pos);
-	u32 mask = PCI_PM_CTRL_STATE_MASK << shift;
+	unsigned int ctrl = pdev->pm_cap + PCI_PM_CTRL;
+	u32 owned = vcn_extract(PCI_PM_CTRL_STATE_MASK | PCI_PM_CTRL_PME_ENABLE |
+				PCI_PM_CTRL_PME_STATUS, pos, size);
 	u16 pmcsr;
 	int ret;
 
-	pci_read_config_word(pdev, pdev->pm_cap + PCI_PM_CTRL, &pmcsr);
+	pci_read_config_word(pdev, ctrl, &pmcsr);
+	pmcsr &= ~PCI_PM_CTRL_PME_STATUS;
 	ret = vcn_cfg_hw_write(pdev, pos, size,
-			       (val & ~mask) | ((u32)pmcsr << shift & mask));
+			       (val & ~owned) | (vcn_extract(pmcsr, pos, size) & owned));
 	if (ret)
 		return ret;
-	vcn_power_user_set(vdev, val >> shift);
+	if (pos == ctrl)	/* the piece holds PowerState */
+		vcn_power_user_set(vdev, val & PCI_PM_CTRL_STATE_MASK);
 	return 0;
 }
 
@@ -283,7 +301,7 @@ static int vcn_cfg_write(struct vcn_device *vdev, unsigned int pos, int size,
 			*virt = vcn_bar_value(pdev, (reg - VCN_BAR_FIRST) / 4, dword);
 	} else if (reg == PCI_COMMAND && pos < PCI_COMMAND + 2) {
 		ret = vcn_cfg_write_command(vdev, pos, size, val);
-	} else if (vcn_covers_power_state(pdev, pos, size)) {
+	} else if (vcn_covers_pmcsr(pdev, pos)) {
 		ret = vcn_cfg_write_pmcsr(vdev, pos, size, val);
 	} else if (!vcn_write_dropped(pdev, pos)) {
 		ret = vcn_cfg_hw_write(pdev, pos, size, val);

@@ -26,6 +26,7 @@ static const char *dev_bdf(const char *env, unsigned int v, unsigned int d)
 #define EDU	dev_bdf("VCN_EDU_BDF", 0x1234, 0x11e8)
 #define NVME	dev_bdf("VCN_NVME_BDF", 0x1b36, 0x0010)
 #define TESTDEV	dev_bdf("VCN_TESTDEV_BDF", 0x1b36, 0x0005)
+#define E1000E	dev_bdf("VCN_PME_BDF", 0x8086, 0x10d3)
 
 static void open_dev(struct vcn_dev *d, const char *bdf)
 {
@@ -71,6 +72,22 @@ static uint32_t sysfs_cfg32(const char *bdf, unsigned int off)
 		close(fd);
 	}
 	return v;
+}
+
+/* write the device's own config space (as root, through sysfs) */
+static int sysfs_cfg_write16(const char *bdf, unsigned int off, uint16_t v)
+{
+	char p[128];
+	int fd, ret = -1;
+
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/config", bdf);
+	fd = open(p, O_WRONLY);
+	if (fd >= 0) {
+		if (pwrite(fd, &v, 2, off) == 2)
+			ret = 0;
+		close(fd);
+	}
+	return ret;
 }
 
 /* ---------------- region info ---------------- */
@@ -470,6 +487,73 @@ TEST(power_state_goes_through_the_pci_core)
 	EXPECT_EQ(power_field(&d, pm), 0);
 	EXPECT_OK(vcn_region_rw(&d, ri.index, 0, 0, &v, 4));
 	EXPECT_EQ(v, cap_lo);
+}
+
+#define PME_EN		0x0100
+#define PME_STATUS	0x8000
+#define PME_SUPPORT	0xf800
+
+/* the device's own PME_En, as the kernel sees it */
+static int hw_pme_en(const char *bdf, uint8_t pm)
+{
+	return !!(sysfs_cfg32(bdf, pm + 4) & PME_EN);
+}
+
+/*
+ * PME is the kernel's, as in vfio-pci: PME_Support, PME_En and PME_Status
+ * read as zero through the config region, and no user write reaches them.
+ * QEMU's e1000e lets PME_En be written, so a user write that got through
+ * would show in the device's own config space. (QEMU never sets PME_Status
+ * nor advertises PME_Support: those reads would be zero anyway.)
+ */
+TEST(pme_bits_stay_with_the_kernel)
+{
+	const char *bdf = E1000E;
+	uint16_t pmcsr, w, pmc;
+	struct vcn_dev d;
+	uint8_t pm, b;
+	uint32_t dw;
+
+	open_dev(&d, bdf);
+	pm = find_cap(&d, 0x01);
+	ASSERT_TRUE(pm);
+	/* the device must implement PME_En, or nothing below is proven */
+	ASSERT_OK(sysfs_cfg_write16(bdf, pm + 4, PME_EN));
+	ASSERT_TRUE(hw_pme_en(bdf, pm));
+
+	/* armed by the kernel: the user sees it clear, and cannot clear it */
+	ASSERT_OK(vcn_cfg_read(&d, pm + 4, &pmcsr, 2));
+	EXPECT_EQ(pmcsr & (PME_EN | PME_STATUS), 0);
+	w = pmcsr & ~PME_EN;
+	ASSERT_OK(vcn_cfg_write(&d, pm + 4, &w, 2));
+	EXPECT_TRUE(hw_pme_en(bdf, pm));
+	b = 0;		/* PMCSR's byte 1 alone */
+	ASSERT_OK(vcn_cfg_write(&d, pm + 5, &b, 1));
+	EXPECT_TRUE(hw_pme_en(bdf, pm));
+
+	/* not armed: the user cannot arm it, by word, byte or dword */
+	ASSERT_OK(sysfs_cfg_write16(bdf, pm + 4, 0));
+	ASSERT_TRUE(!hw_pme_en(bdf, pm));
+	w = pmcsr | PME_EN | PME_STATUS;
+	ASSERT_OK(vcn_cfg_write(&d, pm + 4, &w, 2));
+	EXPECT_TRUE(!hw_pme_en(bdf, pm));
+	b = (PME_EN | PME_STATUS) >> 8;
+	ASSERT_OK(vcn_cfg_write(&d, pm + 5, &b, 1));
+	EXPECT_TRUE(!hw_pme_en(bdf, pm));
+	dw = pmcsr | PME_EN;
+	ASSERT_OK(vcn_cfg_write(&d, pm + 4, &dw, 4));
+	EXPECT_TRUE(!hw_pme_en(bdf, pm));
+	ASSERT_OK(vcn_cfg_read(&d, pm + 4, &w, 2));
+	EXPECT_EQ(w & (PME_EN | PME_STATUS), 0);
+
+	/* PMC: PME_Support reads as zero; the rest is the device's */
+	ASSERT_OK(vcn_cfg_read(&d, pm + 2, &pmc, 2));
+	EXPECT_EQ(pmc & PME_SUPPORT, 0);
+	EXPECT_EQ(pmc, (sysfs_cfg32(bdf, pm) >> 16) & ~PME_SUPPORT);
+	/* those writes left the power state alone */
+	EXPECT_EQ(power_field(&d, pm), 0);
+	EXPECT_TRUE(!strcmp(core_power_state(bdf), "D0"));
+	vcn_dev_close(&d);
 }
 
 /* ---------------- interrupts ---------------- */

@@ -14,7 +14,8 @@ NVME=$(find_bdf 1b36 0010)
 TESTDEV=$(find_bdf 1b36 0005 1 root)
 BRIDGE=$(find_bdf 1b36 0001)	# PCI-PCI bridge: header type 1
 HOSTBR=$(find_bdf 8086 29c0)	# host bridge: header type 0, class 0600
-echo "# edu=$EDU edu2=$EDU2 edu3=$EDU3 rng=$RNG nvme=$NVME testdev=$TESTDEV bridge=$BRIDGE hostbridge=$HOSTBR"
+E1000E=$(find_bdf 8086 10d3)	# its PME_En is writable
+echo "# edu=$EDU edu2=$EDU2 edu3=$EDU3 rng=$RNG nvme=$NVME testdev=$TESTDEV bridge=$BRIDGE hostbridge=$HOSTBR e1000e=$E1000E"
 
 # ---- load ----
 check "insmod the dkms-built module" insmod "$KO"
@@ -92,8 +93,15 @@ check "driver_override + drivers_probe binds the edu behind the root port" probe
 check "it is bound" is_bound "$EDU2"
 
 # ---- device access: regions, config, mmap, interrupts, reset ----
+# e1000e for the PME test: its PME_En is writable
+[ -e "/sys/bus/pci/devices/$E1000E/driver" ] && unbind "$E1000E"
+override "$E1000E" "$DRV"
+probe "$E1000E"
+check "e1000e ($E1000E) binds" is_bound "$E1000E"
 VCN_VERBOSE=1 VCN_EDU_BDF=$EDU VCN_NVME_BDF=$NVME VCN_TESTDEV_BDF=$TESTDEV \
-	VCN_EDU2_BDF=$EDU2 VCN_TESTDEV2_BDF=$TESTDEV2 /rig/access_test
+	VCN_EDU2_BDF=$EDU2 VCN_TESTDEV2_BDF=$TESTDEV2 VCN_PME_BDF=$E1000E /rig/access_test
+unbind "$E1000E"
+override "$E1000E" ""
 check "no interrupt is left registered" sh -c "! grep -q vfio- /proc/interrupts"
 
 # ---- interrupts from real events: a shared INTx line, an injected AER error ----

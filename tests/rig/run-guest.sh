@@ -9,7 +9,9 @@
 #   on the root bus whose legacy INTx line is the first one's (ICH9 routes
 #   slot S pin A to PIRQ (S % 4) + E: slots 1 and 17 share PIRQF, whatever
 #   ISA IRQ the firmware gives it); behind a second root port a virtio-rng
-#   with an AER capability, for errors injected through aer_inject.
+#   with an AER capability, for errors injected through aer_inject; an
+#   e1000e (8086:10d3), whose PM capability implements PME_En (the PME
+#   test: no guest driver binds it).
 #   The serial console goes to LOG. Env: KERNEL (an ELF vmlinux or bzImage),
 #   IOMMU=1 (q35 + intel-iommu: every device gets an IOMMU group), APPEND
 #   (extra kernel command line; KEY=value words reach /init's environment),
@@ -45,6 +47,7 @@ timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg,thread=multi $machine -cpu max 
 	-device edu,addr=0x11,dma_mask=0xffffffffffffffff \
 	-device pcie-root-port,id=rp2,chassis=3,slot=3 \
 	-device virtio-rng-pci,bus=rp2,aer=on,disable-legacy=on,id=rng0 \
+	-device e1000e \
 	</dev/null >"$log.raw" 2>&1
 rc=$?
 tr -d '\r' <"$log.raw" >"$log" && rm -f "$log.raw"
