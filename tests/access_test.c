@@ -493,18 +493,38 @@ TEST(power_state_goes_through_the_pci_core)
 #define PME_STATUS	0x8000
 #define PME_SUPPORT	0xf800
 
-/* the device's own PME_En, as the kernel sees it */
+/* the device's own PMCSR, as the kernel sees it; -1 if sysfs fails */
+static int hw_pmcsr(const char *bdf, uint8_t pm)
+{
+	char p[128];
+	uint16_t v;
+	int fd, ret = -1;
+
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/config", bdf);
+	fd = open(p, O_RDONLY);
+	if (fd >= 0) {
+		if (pread(fd, &v, 2, pm + 4) == 2)
+			ret = v;
+		close(fd);
+	}
+	return ret;
+}
+
+/* 1 or 0: the device's PME_En; -1 if it cannot be read */
 static int hw_pme_en(const char *bdf, uint8_t pm)
 {
-	return !!(sysfs_cfg32(bdf, pm + 4) & PME_EN);
+	int v = hw_pmcsr(bdf, pm);
+
+	return v < 0 ? -1 : !!(v & PME_EN);
 }
 
 /*
  * PME is the kernel's, as in vfio-pci: PME_Support, PME_En and PME_Status
- * read as zero through the config region, and no user write reaches them.
- * QEMU's e1000e lets PME_En be written, so a user write that got through
- * would show in the device's own config space. (QEMU never sets PME_Status
- * nor advertises PME_Support: those reads would be zero anyway.)
+ * read as zero through the config region, and no user write reaches them;
+ * the rest of PMCSR (Data_Select) does. QEMU's e1000e lets PME_En and
+ * Data_Select be written, so a user write that got through, or one that
+ * was lost, shows in the device's own config space. (QEMU never sets
+ * PME_Status nor advertises PME_Support: those reads would be zero anyway.)
  */
 TEST(pme_bits_stay_with_the_kernel)
 {
@@ -519,30 +539,43 @@ TEST(pme_bits_stay_with_the_kernel)
 	ASSERT_TRUE(pm);
 	/* the device must implement PME_En, or nothing below is proven */
 	ASSERT_OK(sysfs_cfg_write16(bdf, pm + 4, PME_EN));
-	ASSERT_TRUE(hw_pme_en(bdf, pm));
+	ASSERT_EQ(hw_pme_en(bdf, pm), 1);
 
-	/* armed by the kernel: the user sees it clear, and cannot clear it */
+	/* armed by the kernel: the user sees it clear, in every width ... */
 	ASSERT_OK(vcn_cfg_read(&d, pm + 4, &pmcsr, 2));
 	EXPECT_EQ(pmcsr & (PME_EN | PME_STATUS), 0);
+	ASSERT_OK(vcn_cfg_read(&d, pm + 5, &b, 1));
+	EXPECT_EQ(b & ((PME_EN | PME_STATUS) >> 8), 0);
+	ASSERT_OK(vcn_cfg_read(&d, pm + 4, &dw, 4));
+	EXPECT_EQ(dw & (PME_EN | PME_STATUS), 0);
+	ASSERT_OK(vcn_cfg_read(&d, pm, &dw, 4));
+	EXPECT_EQ(dw & ((uint32_t)PME_SUPPORT << 16), 0);
+	/* ... and cannot clear it, by word or by PMCSR's byte 1 alone */
 	w = pmcsr & ~PME_EN;
 	ASSERT_OK(vcn_cfg_write(&d, pm + 4, &w, 2));
-	EXPECT_TRUE(hw_pme_en(bdf, pm));
-	b = 0;		/* PMCSR's byte 1 alone */
+	EXPECT_EQ(hw_pme_en(bdf, pm), 1);
+	b = 0;
 	ASSERT_OK(vcn_cfg_write(&d, pm + 5, &b, 1));
-	EXPECT_TRUE(hw_pme_en(bdf, pm));
+	EXPECT_EQ(hw_pme_en(bdf, pm), 1);
 
 	/* not armed: the user cannot arm it, by word, byte or dword */
 	ASSERT_OK(sysfs_cfg_write16(bdf, pm + 4, 0));
-	ASSERT_TRUE(!hw_pme_en(bdf, pm));
+	ASSERT_EQ(hw_pme_en(bdf, pm), 0);
 	w = pmcsr | PME_EN | PME_STATUS;
 	ASSERT_OK(vcn_cfg_write(&d, pm + 4, &w, 2));
-	EXPECT_TRUE(!hw_pme_en(bdf, pm));
-	b = (PME_EN | PME_STATUS) >> 8;
+	EXPECT_EQ(hw_pme_en(bdf, pm), 0);
+	/* byte 1 with Data_Select 3: that reaches the device, PME does not;
+	 * its low bits (3) would be a D3hot request were it taken for byte 0 */
+	b = ((PME_EN | PME_STATUS) >> 8) | (3 << 1);
 	ASSERT_OK(vcn_cfg_write(&d, pm + 5, &b, 1));
-	EXPECT_TRUE(!hw_pme_en(bdf, pm));
+	EXPECT_EQ(hw_pme_en(bdf, pm), 0);
+	EXPECT_EQ((hw_pmcsr(bdf, pm) >> 9) & 0xf, 3);
+	ASSERT_OK(vcn_cfg_read(&d, pm + 5, &b, 1));
+	EXPECT_EQ(b, 3 << 1);
 	dw = pmcsr | PME_EN;
 	ASSERT_OK(vcn_cfg_write(&d, pm + 4, &dw, 4));
-	EXPECT_TRUE(!hw_pme_en(bdf, pm));
+	EXPECT_EQ(hw_pme_en(bdf, pm), 0);
+	EXPECT_EQ((hw_pmcsr(bdf, pm) >> 9) & 0xf, 0);
 	ASSERT_OK(vcn_cfg_read(&d, pm + 4, &w, 2));
 	EXPECT_EQ(w & (PME_EN | PME_STATUS), 0);
 
@@ -550,10 +583,11 @@ TEST(pme_bits_stay_with_the_kernel)
 	ASSERT_OK(vcn_cfg_read(&d, pm + 2, &pmc, 2));
 	EXPECT_EQ(pmc & PME_SUPPORT, 0);
 	EXPECT_EQ(pmc, (sysfs_cfg32(bdf, pm) >> 16) & ~PME_SUPPORT);
-	/* those writes left the power state alone */
+	/* none of those writes changed the power state */
 	EXPECT_EQ(power_field(&d, pm), 0);
 	EXPECT_TRUE(!strcmp(core_power_state(bdf), "D0"));
 	vcn_dev_close(&d);
+	EXPECT_OK(sysfs_cfg_write16(bdf, pm + 4, 0));
 }
 
 /* ---------------- interrupts ---------------- */
