@@ -6,7 +6,8 @@
  * figure is the ratio of two measurements taken in this same run, one of
  * them a reference the kernel already has: a null ioctl on the context,
  * a /proc/self/pagemap lookup, mlock+munlock, the same query on a small
- * table. Each measurement repeats one operation for ~0.3 s, three rounds
+ * table, the cost of capable() as two ioctls on a regular file show it.
+ * Each measurement repeats one operation for ~0.3 s, three rounds
  * interleaved with the measurements it is compared with; the best round's
  * time per operation counts. Table sizes come from the module's debugfs
  * counters (vfio_cdev_noiommu/stats).
@@ -21,6 +22,7 @@
  * edu device (1234:11e8).
  */
 #define _GNU_SOURCE
+#include <linux/fs.h>		/* FIBMAP, FIGETBSZ */
 #include <sys/utsname.h>
 
 #include "vcn_dev.h"
@@ -215,6 +217,36 @@ static int op_unknown(struct bench *b, unsigned long n)
 	uint32_t z[8] = {};
 
 	return op_fail(b, n, _IO(';', 0xff), z);
+}
+
+/*
+ * What capable(CAP_SYS_RAWIO), which GET_PA must call every time, costs
+ * here: FIBMAP of block -1 on a regular file is that check, one get_user()
+ * and EINVAL; FIGETBSZ on the same file is one put_user() and no check.
+ */
+static int op_fibmap(struct bench *b, unsigned long n)
+{
+	int blk = -1;
+
+	while (n--) {
+		if (ioctl(b->fd, FIBMAP, &blk) != -1 || errno != EINVAL) {
+			if (errno == EINVAL)
+				errno = EPROTO;
+			return vcn_fail("FIBMAP of block -1: expected EINVAL");
+		}
+	}
+	return 0;
+}
+
+static int op_figetbsz(struct bench *b, unsigned long n)
+{
+	int bsz;
+
+	while (n--) {
+		if (ioctl(b->fd, FIGETBSZ, &bsz))
+			return vcn_fail("FIGETBSZ");
+	}
+	return 0;
 }
 
 static int op_get_pa_fail(struct bench *b, unsigned long n)
@@ -536,8 +568,13 @@ static int fig_get_pa_cost(struct vcn_dev *d)
 	struct bench gpa = { .name = "GET_PA 1 page", .run = op_get_pa, .d = d,
 			     .ioas = d->ioas, .iovas = one, .len = PG };
 	struct bench pm = { .name = "pagemap pread", .run = op_pagemap, .d = d };
-	struct bench *set[] = { &null, &gpa, &pm, &unk, &eflags, &eid, &eiova };
+	struct bench fib = { .name = "FIBMAP(-1) on a file", .run = op_fibmap,
+			     .fd = -1 };
+	struct bench bsz = { .name = "FIGETBSZ on a file", .run = op_figetbsz };
+	struct bench *set[] = { &null, &gpa, &pm, &unk, &eflags, &eid, &eiova,
+				&fib, &bsz };
 	uint64_t iova = 0x80000000, l = PG, pa, ppa;
+	double cap;
 	uint8_t *buf = anon4k(PG);
 	int i, ret = -1;
 
@@ -564,9 +601,15 @@ static int fig_get_pa_cost(struct vcn_dev *d)
 			 (unsigned long long)ppa);
 		goto out_close;
 	}
+	/* this program's own file: a regular file on any filesystem */
+	fib.fd = bsz.fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (fib.fd < 0) {
+		vcn_fail("open /proc/self/exe");
+		goto out_close;
+	}
 	printf("# null ioctl: IOMMU_DESTROY with size 0 on the context fd (EINVAL from the size check)\n");
 	eid.iova = iova;
-	if (measure(set, 7))
+	if (measure(set, sizeof(set) / sizeof(set[0])))
 		goto out_close;
 	figure("get_pa_vs_null_ioctl", gpa.best / null.best, "x", "<=", 1.2);
 	figure("pagemap_vs_get_pa", pm.best / gpa.best, "x", ">=", 3);
@@ -575,8 +618,14 @@ static int fig_get_pa_cost(struct vcn_dev *d)
 	figure_info("get_pa_to_cap_check_vs_null", eflags.best / null.best, "x");
 	figure_info("get_pa_to_id_lookup_vs_null", eid.best / null.best, "x");
 	figure_info("get_pa_to_tree_walk_vs_null", eiova.best / null.best, "x");
+	/* the part of GET_PA's cost that the contract fixes: its capable() */
+	cap = (fib.best - bsz.best) / null.best;
+	figure_info("capable_rawio_vs_null_ioctl", cap, "x");
+	figure_info("get_pa_less_capable_vs_null", gpa.best / null.best - cap, "x");
 	ret = 0;
 out_close:
+	if (fib.fd >= 0)
+		close(fib.fd);
 	close(pm.fd);
 out_unmap:
 	if (vcn_unmap(d, iova, PG))
