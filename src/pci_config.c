@@ -271,7 +271,10 @@ static int vcn_cfg_write_pmcsr(struct vcn_device *vdev, unsigned int pos,
 	u16 pmcsr;
 	int ret;
 
-	pci_read_config_word(pdev, ctrl, &pmcsr);
+	/* the user accessor: it waits out a reset someone else is doing */
+	ret = pci_user_read_config_word(pdev, ctrl, &pmcsr);
+	if (ret)
+		return pcibios_err_to_errno(ret);
 	pmcsr &= ~PCI_PM_CTRL_PME_STATUS;
 	ret = vcn_cfg_hw_write(pdev, pos, size,
 			       (val & ~owned) | (vcn_extract(pmcsr, pos, size) & owned));
