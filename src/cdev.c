@@ -4,7 +4,8 @@
  *
  * open() grants nothing by itself: until VFIO_DEVICE_BIND_IOMMUFD succeeds on
  * a file, every other ioctl fails with EINVAL, as upstream. A device has no
- * IOMMU, so opening it at all needs CAP_SYS_RAWIO.
+ * IOMMU, so opening it at all needs CAP_SYS_RAWIO, and open, bind and mmap
+ * are refused once the kernel is locked down, even if it was not at probe.
  *
  * Locks: vcn_device.lock (through device_iommufd.c).
  */
@@ -37,6 +38,9 @@ static int vcn_fops_open(struct inode *inode, struct file *file)
 		ret = -EPERM;
 		goto err_put;
 	}
+	ret = vcn_lockdown_refuses(vdev);
+	if (ret)
+		goto err_put;
 
 	df = kzalloc(sizeof(*df), GFP_KERNEL_ACCOUNT);
 	if (!df) {
@@ -75,7 +79,7 @@ static long vcn_fops_ioctl(struct file *file, unsigned int cmd,
 	void __user *uarg = (void __user *)arg;
 
 	if (cmd == VFIO_DEVICE_BIND_IOMMUFD)
-		return vcn_df_bind(df, uarg);
+		return vcn_lockdown_refuses(df->vdev) ?: vcn_df_bind(df, uarg);
 
 	if (!vcn_df_granted(df))
 		return -EINVAL;
@@ -116,7 +120,7 @@ static int vcn_fops_mmap(struct file *file, struct vm_area_struct *vma)
 
 	if (!vcn_df_granted(df))
 		return -EINVAL;
-	return vcn_mmap(df->vdev, vma);
+	return vcn_lockdown_refuses(df->vdev) ?: vcn_mmap(df->vdev, vma);
 }
 
 const struct file_operations vcn_device_fops = {

@@ -51,6 +51,20 @@
 /* flat segments: runs this long are listed; a scan covers shorter ones */
 #define VCN_LONG_RUN	16
 
+/*
+ * The widest physical address the architecture can have: the frame field
+ * must hold every frame of it. x86-64 says so at build time (52 bits, with
+ * 5-level paging or not); elsewhere assume phys_addr_t is filled, which
+ * fails the check below on 64-bit: a port must state its limit here.
+ */
+#ifdef __PHYSICAL_MASK_SHIFT
+#define VCN_MAX_PA_BITS	__PHYSICAL_MASK_SHIFT
+#else
+#define VCN_MAX_PA_BITS	(8 * sizeof(phys_addr_t))
+#endif
+static_assert(VCN_MAX_PA_BITS - PAGE_SHIFT <= VCN_PFN_BITS,
+	      "a page frame number does not fit the run list's frame field");
+
 static u64 vcn_run_pfn(u64 run)
 {
 	return run & VCN_PFN_MASK;

@@ -5,8 +5,8 @@
  * routing of the vfio-pci device ioctls to the file of each concern.
  *
  * Open enables the function, learns whether it can be reset by trying it,
- * saves its config state and turns bus mastering off: the user turns it on
- * through the config region when its DMA targets are ready. Close brings the
+ * turns bus mastering off (the user turns it on through the config region
+ * when its DMA targets are ready) and then saves its config state. Close brings the
  * function back to D0 if the user put it to sleep, stops DMA, then
  * interrupts and mappings, and leaves the device reset and with the config
  * state it had before open.
@@ -35,12 +35,16 @@ int vcn_pci_open(struct vcn_device *vdev)
 		return ret;
 	}
 	vdev->reset_works = !ret;
+	/*
+	 * No DMA until the user enables it through the config region; and
+	 * before the state is saved, so that close, restoring it, never
+	 * turns bus mastering back on for a device nobody drives any more.
+	 */
+	pci_clear_master(pdev);
 	pci_save_state(pdev);
 	vdev->saved_state = pci_store_saved_state(pdev);
 	if (!vdev->saved_state)
 		pci_dbg(pdev, "no saved config state to restore on close\n");
-	/* no DMA until the user enables it through the config region */
-	pci_clear_master(pdev);
 	vcn_power_init(vdev);
 	vdev->pci_2_3 = pci_intx_mask_supported(pdev);
 	/* as vfio-pci: a previous owner's INTx-disable must not stay behind */
@@ -53,6 +57,7 @@ int vcn_pci_open(struct vcn_device *vdev)
 					      cmd & ~PCI_COMMAND_INTX_DISABLE);
 	}
 	vcn_config_init(vdev);
+	vcn_mmap_reserve(vdev);
 	return 0;
 }
 
@@ -65,11 +70,14 @@ void vcn_pci_close(struct vcn_device *vdev)
 	vcn_power_release(vdev);
 	/* stop DMA: the process that programmed it is going away */
 	pci_clear_master(pdev);
+	/* and nobody will handle its INTx: keep it masked at the device */
+	vdev->virq_disabled = true;
 	vcn_irqs_release(vdev);
 	vcn_zap_and_down_write_memory_lock(vdev);
 	vdev->mem_enabled = false;
 	up_write(&vdev->memory_lock);
 	vcn_bars_unmap(vdev);
+	vcn_mmap_unreserve(vdev);
 
 	if (pci_load_and_free_saved_state(pdev, &vdev->saved_state))
 		pci_info(pdev, "no saved state, restoring the current one\n");

@@ -41,6 +41,15 @@ static int vcn_probe_allowed(struct pci_dev *pdev)
 		pci_err(pdev, "refusing to bind: device is behind an IOMMU; use vfio-pci for it\n");
 		return -EINVAL;
 	}
+	/*
+	 * As vfio-pci: the user of a PF could reset it or change its SR-IOV
+	 * set-up under VFs that other drivers (or guests) are using.
+	 */
+	if (pci_num_vf(pdev)) {
+		pci_err(pdev, "refusing to bind: %d VFs are enabled on this physical function; disable them first (echo 0 > /sys/bus/pci/devices/%s/sriov_numvfs)\n",
+			pci_num_vf(pdev), pci_name(pdev));
+		return -EBUSY;
+	}
 	if (pdev->hdr_type != PCI_HEADER_TYPE_NORMAL ||
 	    (pdev->class >> 16) == PCI_BASE_CLASS_BRIDGE) {
 		pci_err(pdev, "refusing to bind: not a normal endpoint (header type %u, class %06x)\n",
@@ -48,6 +57,20 @@ static int vcn_probe_allowed(struct pci_dev *pdev)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/*
+ * Lockdown raised after a device was bound: it can no longer be opened,
+ * bound to a context or mapped. Said once: a program retrying in a loop
+ * must not flood the log.
+ */
+int vcn_lockdown_refuses(struct vcn_device *vdev)
+{
+	if (!security_locked_down(LOCKDOWN_DEV_MEM))
+		return 0;
+	pci_warn_once(vdev->pdev, "refusing access: the kernel is locked down, and a device without an IOMMU could DMA to any memory; unbind it from %s\n",
+		      VCN_DRV_NAME);
+	return -EPERM;
 }
 
 static int vcn_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)

@@ -207,9 +207,9 @@ static void vcn_intx_disable(struct vcn_device *vdev)
 
 	free_irq(vdev->pdev->irq, vdev);
 	spin_lock_irqsave(&vdev->irqlock, flags);
-	/* nobody listens any more: keep a screaming line quiet */
+	/* INTx no longer in use: the device's bit is the user's again */
 	if (vdev->pci_2_3)
-		vcn_intx_hw_mask(vdev, true);
+		vcn_intx_hw_mask(vdev, vdev->virq_disabled);
 	vdev->intx_masked = false;
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
 	if (vdev->irqs[0].trigger)
@@ -222,19 +222,37 @@ static void vcn_intx_disable(struct vcn_device *vdev)
 }
 
 /*
- * The user changed PCI_COMMAND_INTX_DISABLE in config space: as vfio-pci,
- * that masks or unmasks INTx when it is in use.
+ * The user changed PCI_COMMAND_INTX_DISABLE in config space (igate held):
+ * as vfio-pci, that masks or unmasks INTx when it is in use.
  */
 void vcn_intx_user_disable(struct vcn_device *vdev, bool disable)
 {
-	mutex_lock(&vdev->igate);
+	lockdep_assert_held(&vdev->igate);
 	if (vdev->irq_type == VCN_IRQ_INTX) {
 		if (disable)
 			vcn_intx_mask(vdev);
 		else
 			vcn_intx_unmask(vdev);
 	}
-	mutex_unlock(&vdev->igate);
+}
+
+/*
+ * The device's INTx-disable bit for a user write of @cmd (igate and irqlock
+ * held). While INTx is in use the bit is the automasking's, and stays as
+ * the device has it. Otherwise nobody in the kernel handles the device's
+ * INTx, and the user's own bit reaches the device (PCI 2.3 masking), so a
+ * polling driver can keep a device quiet on a line it shares: an assertion
+ * nobody handles would otherwise get the line disabled for every device on
+ * it ("nobody cared").
+ */
+u16 vcn_intx_hw_bit(struct vcn_device *vdev, u16 cmd, bool user_disable)
+{
+	lockdep_assert_held(&vdev->igate);
+	lockdep_assert_held(&vdev->irqlock);
+	if (vdev->irq_type == VCN_IRQ_INTX || !vdev->pci_2_3)
+		return cmd;
+	return user_disable ? cmd | PCI_COMMAND_INTX_DISABLE :
+			      cmd & ~PCI_COMMAND_INTX_DISABLE;
 }
 
 /* ---- MSI / MSI-X ---- */
@@ -263,7 +281,12 @@ static int vcn_msi_enable(struct vcn_device *vdev, unsigned int nvec, bool msix)
 			pci_free_irq_vectors(vdev->pdev);
 		kfree(vdev->irqs);
 		vdev->irqs = NULL;
-		return ret < 0 ? ret : -ENOSPC;
+		/*
+		 * As upstream: fewer vectors than asked for (x86 gives one MSI
+		 * vector without interrupt remapping) enables none, and
+		 * SET_IRQS returns how many there could be, a positive count
+		 */
+		return ret;
 	}
 	vdev->num_irqs = nvec;
 	vdev->irq_type = msix ? VCN_IRQ_MSIX : VCN_IRQ_MSI;

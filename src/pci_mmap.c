@@ -27,15 +27,60 @@ int vcn_msix_bar(struct pci_dev *pdev)
 	return table & PCI_MSIX_TABLE_BIR;
 }
 
+/*
+ * Whole pages of memory space only: a page mapped may not reach another
+ * BAR. A BAR smaller than a page qualifies when it starts a page and the
+ * rest of that page could be reserved at open (vcn_mmap_reserve()), so
+ * that nothing is ever assigned there while the user maps the page.
+ */
 bool vcn_bar_mmappable(struct vcn_device *vdev, unsigned int bar)
 {
 	struct pci_dev *pdev = vdev->pdev;
 
-	/* whole pages of memory space only: a page may not reach another BAR */
-	return bar < PCI_STD_NUM_BARS &&
-	       (pci_resource_flags(pdev, bar) & IORESOURCE_MEM) &&
-	       pci_resource_len(pdev, bar) >= PAGE_SIZE &&
-	       IS_ALIGNED(pci_resource_start(pdev, bar), PAGE_SIZE);
+	if (bar >= PCI_STD_NUM_BARS ||
+	    !(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) ||
+	    !pci_resource_len(pdev, bar) ||
+	    !IS_ALIGNED(pci_resource_start(pdev, bar), PAGE_SIZE))
+		return false;
+	return pci_resource_len(pdev, bar) >= PAGE_SIZE ||
+	       vdev->subpage[bar].parent;
+}
+
+/* open: reserve the rest of the page of each sub-page, page-aligned BAR */
+void vcn_mmap_reserve(struct vcn_device *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	unsigned int bar;
+
+	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
+		struct resource *bres = &pdev->resource[bar];
+		struct resource *res = &vdev->subpage[bar];
+
+		if (!(bres->flags & IORESOURCE_MEM) || !bres->parent ||
+		    !resource_size(bres) || resource_size(bres) >= PAGE_SIZE ||
+		    !IS_ALIGNED(bres->start, PAGE_SIZE))
+			continue;
+		*res = (struct resource)DEFINE_RES_NAMED(bres->end + 1,
+				PAGE_SIZE - resource_size(bres),
+				"vfio-cdev-noiommu sub-page reserved", bres->flags);
+		if (request_resource(bres->parent, res)) {
+			pci_info(pdev, "BAR %u: the rest of its page is in use: no mmap\n", bar);
+			memset(res, 0, sizeof(*res));
+		}
+	}
+}
+
+/* close: every mapping is gone (they hold the file) */
+void vcn_mmap_unreserve(struct vcn_device *vdev)
+{
+	unsigned int bar;
+
+	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
+		if (!vdev->subpage[bar].parent)
+			continue;
+		release_resource(&vdev->subpage[bar]);
+		memset(&vdev->subpage[bar], 0, sizeof(vdev->subpage[bar]));
+	}
 }
 
 void vcn_zap_and_down_write_memory_lock(struct vcn_device *vdev)
@@ -69,15 +114,26 @@ void vcn_memory_unlock_and_restore(struct vcn_device *vdev, u16 cmd)
 	up_write(&vdev->memory_lock);
 }
 
+/*
+ * Does the function decode its memory BARs with @cmd in its command
+ * register? In D3hot a function's BARs need not decode, whatever cmd says;
+ * a VF (no_command_memory) has no memory enable bit and always decodes.
+ */
+bool vcn_decodes(struct vcn_device *vdev, u16 cmd)
+{
+	struct pci_dev *pdev = vdev->pdev;
+
+	return (pdev->no_command_memory || (cmd & PCI_COMMAND_MEMORY)) &&
+	       !vcn_pm_asleep(pdev->current_state);
+}
+
 /* re-read decode state after a command write, then drop the lock */
 void vcn_memory_update_and_up_write(struct vcn_device *vdev)
 {
 	u16 cmd = 0;
 
 	pci_read_config_word(vdev->pdev, PCI_COMMAND, &cmd);
-	/* in D3hot a function's BARs need not decode, whatever cmd says */
-	vdev->mem_enabled = (cmd & PCI_COMMAND_MEMORY) &&
-			    !vcn_pm_asleep(vdev->pdev->current_state);
+	vdev->mem_enabled = vcn_decodes(vdev, cmd);
 	up_write(&vdev->memory_lock);
 }
 
@@ -118,7 +174,7 @@ int vcn_mmap(struct vcn_device *vdev, struct vm_area_struct *vma)
 	if (index >= VFIO_PCI_ROM_REGION_INDEX || !vcn_bar_mmappable(vdev, index))
 		return -EINVAL;
 
-	len = pci_resource_len(pdev, index);
+	len = PAGE_ALIGN(pci_resource_len(pdev, index));	/* see above */
 	req_len = vma->vm_end - vma->vm_start;
 	pgoff = vma->vm_pgoff &
 		((1ULL << (VCN_OFFSET_SHIFT - PAGE_SHIFT)) - 1);

@@ -2,8 +2,9 @@
 /*
  * pci_reset.c - VFIO_DEVICE_RESET, and hot reset in its cdev form.
  *
- * A function reset revokes BAR mappings first (decode goes away under them)
- * and lets the PCI core save and restore config state around it.
+ * A function reset (VFIO_DEVICE_RESET, or Initiate FLR written to config
+ * space) revokes BAR mappings first (decode goes away under them) and lets
+ * the PCI core save and restore config state around it.
  *
  * A hot (secondary bus or slot) reset hits every function below the bus or
  * in the slot. Upstream's cdev no-IOMMU refuses it for groupless devices; we
@@ -26,22 +27,32 @@
 
 static DEFINE_MUTEX(vcn_reset_lock);
 
+/*
+ * vcn_device.lock held, as config writes hold it: a PMCSR read-modify-write
+ * must not straddle the reset and put back the power state it read before.
+ * Also the Initiate FLR bit of a config write ends here.
+ */
+int vcn_reset_function_locked(struct vcn_device *vdev)
+{
+	int ret;
+
+	lockdep_assert_held(&vdev->lock);
+	vcn_zap_and_down_write_memory_lock(vdev);
+	/* from D0, or what D3hot lost would be saved and restored as state */
+	__vcn_power_set(vdev, PCI_D0);
+	ret = pci_try_reset_function(vdev->pdev);
+	vcn_memory_update_and_up_write(vdev);
+	return ret;
+}
+
 long vcn_ioctl_reset(struct vcn_device *vdev)
 {
 	int ret;
 
 	if (!vdev->reset_works)
 		return -EINVAL;
-	/*
-	 * vdev->lock as config writes hold it: a PMCSR read-modify-write must
-	 * not straddle the reset and put back the power state it read before
-	 */
 	mutex_lock(&vdev->lock);
-	vcn_zap_and_down_write_memory_lock(vdev);
-	/* from D0, or what D3hot lost would be saved and restored as state */
-	__vcn_power_set(vdev, PCI_D0);
-	ret = pci_try_reset_function(vdev->pdev);
-	vcn_memory_update_and_up_write(vdev);
+	ret = vcn_reset_function_locked(vdev);
 	mutex_unlock(&vdev->lock);
 	return ret;
 }

@@ -243,13 +243,19 @@ struct vcn_device {
 	/* config space as the user sees it (pci_config.c); under lock */
 	u32 vbar[PCI_STD_NUM_BARS];
 	u32 vrom;
+	u16 vmps;			/* the user's Max_Payload_Size field */
+	bool vmem_enabled;		/* the user's memory enable, for a VF */
 	bool virq_disabled;		/* the user's PCI_COMMAND_INTX_DISABLE */
+	/* per config byte: the policy rule covering it (index + 1), or 0 */
+	u8 cfg_map[PCI_CFG_SPACE_EXP_SIZE];
 	/*
 	 * BARs claimed and iomapped on first use. Own lock: mmap() claims a BAR
 	 * with mmap_lock held, and vcn_device.lock is held around user copies.
 	 */
 	struct mutex barmap_lock;
 	void __iomem *barmap[PCI_STD_NUM_BARS];
+	/* the rest of the page of a sub-page BAR, while open (pci_mmap.c) */
+	struct resource subpage[PCI_STD_NUM_BARS];
 
 	struct rw_semaphore memory_lock;
 	bool mem_enabled;		/* decode on, in D0..D2, not in reset; memory_lock */
@@ -286,6 +292,7 @@ int vcn_devtable_add(struct vcn_device *vdev);
 void vcn_devtable_remove(struct vcn_device *vdev);
 
 int vcn_pci_driver_init(const char *ids);
+int vcn_lockdown_refuses(struct vcn_device *vdev);
 void vcn_pci_driver_exit(void);
 
 /* group.c: the group-facing lifecycle steps, NULL-group behaviour */
@@ -333,9 +340,12 @@ int vcn_bar_claim(struct vcn_device *vdev, unsigned int bar);
 /* pci_mmap.c */
 int vcn_msix_bar(struct pci_dev *pdev);
 bool vcn_bar_mmappable(struct vcn_device *vdev, unsigned int bar);
+void vcn_mmap_reserve(struct vcn_device *vdev);
+void vcn_mmap_unreserve(struct vcn_device *vdev);
 int vcn_mmap(struct vcn_device *vdev, struct vm_area_struct *vma);
 void vcn_zap_and_down_write_memory_lock(struct vcn_device *vdev);
 void vcn_memory_update_and_up_write(struct vcn_device *vdev);
+bool vcn_decodes(struct vcn_device *vdev, u16 cmd);
 u16 vcn_memory_lock_and_enable(struct vcn_device *vdev);
 void vcn_memory_unlock_and_restore(struct vcn_device *vdev, u16 cmd);
 
@@ -346,9 +356,11 @@ void vcn_irqs_release(struct vcn_device *vdev);
 bool vcn_request_user(struct vcn_device *vdev);
 void vcn_error_notify(struct vcn_device *vdev);
 void vcn_intx_user_disable(struct vcn_device *vdev, bool disable);
+u16 vcn_intx_hw_bit(struct vcn_device *vdev, u16 cmd, bool user_disable);
 
 /* pci_reset.c */
 long vcn_ioctl_reset(struct vcn_device *vdev);
+int vcn_reset_function_locked(struct vcn_device *vdev);
 long vcn_ioctl_hot_reset_info(struct vcn_device *vdev, void __user *arg);
 long vcn_ioctl_hot_reset(struct vcn_device *vdev, void __user *arg);
 struct vcn_device *vcn_devtable_get_by_pdev(struct pci_dev *pdev);

@@ -15,6 +15,7 @@
 
 #include "harness.h"
 #include "vcn_dev.h"
+#include "vcn_pci.h"
 
 static const char *dev_bdf(const char *env, unsigned int v, unsigned int d)
 {
@@ -58,34 +59,17 @@ static int irq_lines(const char *what)
 	return n;
 }
 
-/* the device's own config space, through sysfs (root): 0, or -1 */
-static int sysfs_cfg(const char *bdf, unsigned int off, void *buf, size_t len,
-		     int write)
-{
-	char p[128];
-	ssize_t n;
-	int fd;
-
-	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/config", bdf);
-	fd = open(p, write ? O_WRONLY : O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = write ? pwrite(fd, buf, len, off) : pread(fd, buf, len, off);
-	close(fd);
-	return n == (ssize_t)len ? 0 : -1;
-}
-
 /* a dword of it, or 0xdeadbeef (which no check expects) if unreadable */
 static uint32_t sysfs_cfg32(const char *bdf, unsigned int off)
 {
 	uint32_t v;
 
-	return sysfs_cfg(bdf, off, &v, 4, 0) ? 0xdeadbeef : v;
+	return vcn_sysfs_cfg(bdf, off, &v, 4, 0) ? 0xdeadbeef : v;
 }
 
 static int sysfs_cfg_write16(const char *bdf, unsigned int off, uint16_t v)
 {
-	return sysfs_cfg(bdf, off, &v, 2, 1);
+	return vcn_sysfs_cfg(bdf, off, &v, 2, 1);
 }
 
 /* ---------------- region info ---------------- */
@@ -248,25 +232,6 @@ TEST(intx_disable_is_virtual_and_msi_is_kernel_owned)
 	EXPECT_EQ(sysfs_cfg32(EDU, cap) >> 16, flags);
 }
 
-/* the config offset of capability @id, 0 if the device has none */
-static uint8_t find_cap(struct vcn_dev *d, uint8_t id)
-{
-	uint8_t cap = 0, cid;
-	int hops = 48;		/* a looping list must not hang the test */
-
-	if (vcn_cfg_read(d, 0x34, &cap, 1))
-		return 0;
-	while (cap && hops--) {
-		if (vcn_cfg_read(d, cap, &cid, 1))
-			return 0;
-		if (cid == id)
-			return cap;
-		if (vcn_cfg_read(d, cap + 1, &cap, 1))
-			return 0;
-	}
-	return 0;
-}
-
 /* what the PCI core believes: sysfs power_state ("D0", "D3hot", ...) */
 static const char *core_power_state(const char *bdf)
 {
@@ -287,29 +252,6 @@ static const char *core_power_state(const char *bdf)
 }
 
 /* ---------------- mmap ---------------- */
-
-static sigjmp_buf bus_jmp;
-
-static void on_sigbus(int sig)
-{
-	(void)sig;
-	siglongjmp(bus_jmp, 1);
-}
-
-/* 1 if reading *p raised SIGBUS */
-static int read_faults(volatile uint32_t *p, uint32_t *val)
-{
-	struct sigaction sa = { .sa_handler = on_sigbus }, old;
-	int faulted = 0;
-
-	sigaction(SIGBUS, &sa, &old);
-	if (sigsetjmp(bus_jmp, 1))
-		faulted = 1;
-	else
-		*val = *p;
-	sigaction(SIGBUS, &old, NULL);
-	return faulted;
-}
 
 TEST(mmap_rules)
 {
@@ -353,15 +295,15 @@ TEST(mmap_revoked_while_memory_decode_is_off)
 	ASSERT_TRUE(bar);
 	ASSERT_OK(vcn_cfg_read(&d, 4, &cmd, 2));
 	ASSERT_TRUE(cmd & PCI_COMMAND_MEMORY);
-	EXPECT_TRUE(!read_faults(bar, &v));
+	EXPECT_TRUE(!vcn_read_faults(bar, &v));
 	EXPECT_EQ(v, 0x010000ed);
 	off = cmd & ~PCI_COMMAND_MEMORY;
 	ASSERT_OK(vcn_cfg_write(&d, 4, &off, 2));
-	EXPECT_TRUE(read_faults(bar, &v));	/* SIGBUS, never a dead BAR */
+	EXPECT_TRUE(vcn_read_faults(bar, &v));	/* SIGBUS, never a dead BAR */
 	EXPECT_ERRNO(EIO, pread(d.dev, b, 4, 0));
 	ASSERT_OK(vcn_cfg_write(&d, 4, &cmd, 2));
 	v = 0;
-	EXPECT_TRUE(!read_faults(bar, &v));	/* faults back in */
+	EXPECT_TRUE(!vcn_read_faults(bar, &v));	/* faults back in */
 	EXPECT_EQ(v, 0x010000ed);
 	EXPECT_OK(pread(d.dev, b, 4, 0));
 }
@@ -445,7 +387,7 @@ TEST(power_state_goes_through_the_pci_core)
 	size_t sz;
 
 	open_dev(&d, bdf);
-	pm = find_cap(&d, 0x01);
+	pm = vcn_find_cap(&d, 0x01);
 	ASSERT_TRUE(pm);
 	ASSERT_OK(vcn_enable_bus_master(&d));
 	ASSERT_OK(vcn_cfg_read(&d, 4, &cmd, 2));
@@ -455,21 +397,21 @@ TEST(power_state_goes_through_the_pci_core)
 	ASSERT_TRUE(ri.flags & VFIO_REGION_INFO_FLAG_MMAP);
 	bar = vcn_bar_mmap(&d, ri.index, &sz);
 	ASSERT_TRUE(bar);
-	ASSERT_TRUE(!read_faults(bar, &cap_lo));
+	ASSERT_TRUE(!vcn_read_faults(bar, &cap_lo));
 	EXPECT_EQ(power_field(&d, pm), 0);
 	EXPECT_TRUE(!strcmp(core_power_state(bdf), "D0"));
 
 	ASSERT_OK(set_power_field(&d, pm, 3));
 	EXPECT_EQ(power_field(&d, pm), 3);
 	EXPECT_TRUE(!strcmp(core_power_state(bdf), "D3hot"));
-	EXPECT_TRUE(read_faults(bar, &v));	/* SIGBUS, not a sleeping BAR */
+	EXPECT_TRUE(vcn_read_faults(bar, &v));	/* SIGBUS, not a sleeping BAR */
 	EXPECT_ERRNO(EIO, pread(d.dev, &v, 4, ri.offset));
 
 	ASSERT_OK(set_power_field(&d, pm, 0));
 	EXPECT_EQ(power_field(&d, pm), 0);
 	EXPECT_TRUE(!strcmp(core_power_state(bdf), "D0"));
 	v = 0;
-	EXPECT_TRUE(!read_faults(bar, &v));	/* faults back in */
+	EXPECT_TRUE(!vcn_read_faults(bar, &v));	/* faults back in */
 	EXPECT_EQ(v, cap_lo);
 	EXPECT_OK(vcn_region_rw(&d, ri.index, 0, 0, &v, 4));
 	EXPECT_EQ(v, cap_lo);
@@ -497,7 +439,7 @@ static int hw_pmcsr(const char *bdf, uint8_t pm)
 {
 	uint16_t v;
 
-	return sysfs_cfg(bdf, pm + 4, &v, 2, 0) ? -1 : v;
+	return vcn_sysfs_cfg(bdf, pm + 4, &v, 2, 0) ? -1 : v;
 }
 
 /* 1 or 0: the device's PME_En; -1 if it cannot be read */
@@ -525,7 +467,7 @@ TEST(pme_bits_stay_with_the_kernel)
 	uint32_t dw;
 
 	open_dev(&d, bdf);
-	pm = find_cap(&d, 0x01);
+	pm = vcn_find_cap(&d, 0x01);
 	ASSERT_TRUE(pm);
 	/* the device must implement PME_En, or nothing below is proven */
 	ASSERT_OK(sysfs_cfg_write16(bdf, pm + 4, PME_EN));
@@ -752,23 +694,6 @@ TEST(reset_only_where_it_works)
 	EXPECT_TRUE(info.flags & VFIO_DEVICE_FLAGS_RESET);	/* FLR */
 }
 
-/* enable the NVMe controller with admin queues at dummy addresses (no
- * command is ever submitted, so no DMA happens); 1 once CSTS.RDY is set */
-static int nvme_enable(volatile uint32_t *bar)
-{
-	int i;
-
-	bar[0x24 / 4] = 0x003f003f;		/* AQA: 64-entry queues */
-	bar[0x28 / 4] = 0x1000;			/* ASQ */
-	bar[0x2c / 4] = 0;
-	bar[0x30 / 4] = 0x2000;			/* ACQ */
-	bar[0x34 / 4] = 0;
-	bar[0x14 / 4] = (4 << 20) | (6 << 16) | 1;	/* CC: IOCQES, IOSQES, EN */
-	for (i = 0; i < 2000 && !(bar[0x1c / 4] & 1); i++)
-		vcn_sleep_us(1000);
-	return bar[0x1c / 4] & 1;
-}
-
 TEST(nvme_reset_revokes_mmaps_and_the_controller_comes_back)
 {
 	volatile uint32_t *bar;
@@ -784,10 +709,10 @@ TEST(nvme_reset_revokes_mmaps_and_the_controller_comes_back)
 	ASSERT_TRUE(bar);
 	cap_lo = bar[0];
 	EXPECT_NE(cap_lo, 0xffffffff);
-	ASSERT_TRUE(nvme_enable(bar));
+	ASSERT_TRUE(vcn_nvme_enable(bar));
 	ASSERT_OK(ioctl(d.dev, VFIO_DEVICE_RESET));
 	/* the mapping was zapped and faults back in (decode is restored) */
-	EXPECT_TRUE(!read_faults(&bar[0], &v));
+	EXPECT_TRUE(!vcn_read_faults(&bar[0], &v));
 	EXPECT_EQ(v, cap_lo);
 	EXPECT_EQ(bar[0x14 / 4], 0);		/* the FLR disabled the controller */
 	EXPECT_EQ(bar[0x1c / 4] & 1, 0);
@@ -796,7 +721,7 @@ TEST(nvme_reset_revokes_mmaps_and_the_controller_comes_back)
 	EXPECT_EQ(cmd & (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER),
 		  PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 	/* and the controller works again */
-	EXPECT_TRUE(nvme_enable(bar));
+	EXPECT_TRUE(vcn_nvme_enable(bar));
 	bar[0x14 / 4] = 0;
 	for (i = 0; i < 2000 && (bar[0x1c / 4] & 1); i++)
 		vcn_sleep_us(1000);
@@ -927,7 +852,7 @@ TEST(hot_reset_behind_a_root_port)
 	bar[1] = 0x1111;
 	EXPECT_EQ(bar[1], ~0x1111u);
 	ASSERT_OK(ioctl(d.dev, VFIO_DEVICE_PCI_HOT_RESET, &hr));
-	EXPECT_TRUE(!read_faults(&bar[0], &v));		/* works after it */
+	EXPECT_TRUE(!vcn_read_faults(&bar[0], &v));		/* works after it */
 	EXPECT_EQ(v, 0x010000ed);
 }
 

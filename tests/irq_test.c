@@ -259,6 +259,99 @@ TEST(intx_shared_line_with_an_idle_or_unbound_neighbour)
 	EXPECT_TRUE(!strcmp(vcn_driver_of(b_bdf), "vfio-cdev-noiommu"));
 }
 
+/* the interrupts /proc/interrupts counts on @irq, summed over the CPUs */
+static unsigned long irq_count(int irq)
+{
+	char line[1024], tag[16];
+	unsigned long sum = 0;
+	FILE *f = fopen("/proc/interrupts", "r");
+
+	snprintf(tag, sizeof(tag), "%d:", irq);
+	while (f && fgets(line, sizeof(line), f)) {
+		char *p = line + strspn(line, " "), *end;
+
+		if (strncmp(p, tag, strlen(tag)))
+			continue;
+		p += strlen(tag);
+		for (;;) {
+			unsigned long v = strtoul(p, &end, 10);
+
+			if (end == p)
+				break;
+			sum += v;
+			p = end;
+		}
+	}
+	if (f)
+		fclose(f);
+	return sum;
+}
+
+/* the device's own command or status register, through sysfs */
+static uint16_t hw_cfg16(const char *bdf, unsigned int off)
+{
+	char p[128];
+	uint16_t v = 0xffff;
+	int fd;
+
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/config", bdf);
+	fd = open(p, O_RDONLY);
+	if (fd < 0 || pread(fd, &v, 2, off) != 2)
+		v = 0xffff;
+	if (fd >= 0)
+		close(fd);
+	return v;
+}
+
+/*
+ * A polling driver that never asks for INTx silences its device with the
+ * INTx-disable bit: with INTx not in use the bit must reach the device, or
+ * an assertion on the shared line goes to the neighbour's handler, which
+ * does not claim it, over and over until the kernel disables the line for
+ * both ("nobody cared").
+ */
+TEST(intx_disable_reaches_the_device_when_intx_is_unused)
+{
+	const char *a_bdf = env_bdf("VCN_EDU_BDF"), *b_bdf = env_bdf("VCN_EDU3_BDF");
+	unsigned long before;
+	struct vcn_dev a;
+	struct edu b;
+	uint16_t cmd;
+	size_t sz;
+	volatile uint8_t *abar;
+
+	int irq = shared_irq(a_bdf, b_bdf);
+
+	edu_open_intx(&b, b_bdf);
+	ASSERT_OK(vcn_dev_open(&a, a_bdf));	/* A: no SET_IRQS at all */
+	ASSERT_OK(vcn_enable_bus_master(&a));
+	abar = vcn_bar_mmap(&a, 0, &sz);
+	ASSERT_TRUE(abar);
+	ASSERT_OK(vcn_cfg_read(&a, PCI_COMMAND, &cmd, 2));
+	cmd |= 0x400;
+	ASSERT_OK(vcn_cfg_write(&a, PCI_COMMAND, &cmd, 2));
+	EXPECT_TRUE(hw_cfg16(a_bdf, PCI_COMMAND) & 0x400);	/* on the device */
+
+	before = irq_count(irq);
+	vcn_wr32(abar, EDU_IRQ_RAISE, 0x1);
+	vcn_sleep_us(QUIET_MS * 1000);
+	EXPECT_TRUE(hw_cfg16(a_bdf, 0x06) & 0x08);	/* A wants to interrupt */
+	EXPECT_EQ(irq_count(irq) - before, 0);		/* but the line is quiet */
+	expect_quiet(&b);
+	vcn_wr32(abar, EDU_IRQ_ACK, 0x1);
+
+	/* cleared again, with nothing pending: back on the device too */
+	cmd &= ~0x400;
+	ASSERT_OK(vcn_cfg_write(&a, PCI_COMMAND, &cmd, 2));
+	EXPECT_EQ(hw_cfg16(a_bdf, PCI_COMMAND) & 0x400, 0);
+	/* the shared line still works for B */
+	edu_raise(&b, 0x2);
+	expect_fired(&b, 0x2);
+	unmask(&b);
+	EXPECT_OK(vcn_irq_disable(&b.d, VFIO_PCI_INTX_IRQ_INDEX));
+	vcn_dev_close(&a);
+}
+
 /* ---------------- AER ---------------- */
 
 /* drivers/pci/pcie/aer_inject.c's write format */

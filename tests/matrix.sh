@@ -28,7 +28,7 @@ command -v pahole >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -
 	echo "# pahole (dwarves) missing: kernels whose headers ship vmlinux fail at the BTF step"
 
 # the in-guest programs, as tests/run.sh builds them (static: any kernel)
-progs="vcn_test vcn_tool ioas_test edu_dma nvme_drv access_test irq_test"
+progs="vcn_test vcn_tool ioas_test edu_dma nvme_drv access_test irq_test safety_test"
 bins=
 progs_ok=1
 for p in $progs; do
@@ -107,7 +107,7 @@ for k in $specs; do
 	fi
 	# ---- guests, one at a time ----
 	# shellcheck disable=SC2086
-	if ! MODROOT=$MODROOT KMODS="vfio-pci nvme aer_inject" BINS="/usr/bin/kmod /usr/bin/udevadm /usr/bin/setpriv" \
+	if ! MODROOT=$MODROOT KMODS="vfio-pci nvme aer_inject pci-pf-stub" BINS="/usr/bin/kmod /usr/bin/udevadm /usr/bin/setpriv" \
 		tests/rig/mkinitramfs.sh "$kb/initrd.gz" "$KREL" "$ko" $bins "$src"/tests/guest/*.sh \
 		scripts/vfio-noiommu-bind scripts/udev/*.rules scripts/modprobe.d/*.conf >"$kb/initrd.log" 2>&1; then
 		notok "[$k] initramfs"; tail_log "$kb/initrd.log"; row; continue

@@ -137,7 +137,7 @@ else
 fi
 
 # ---- 4. boot with what dkms built in the chroot ----
-progs="vcn_test vcn_tool ioas_test edu_dma nvme_drv access_test irq_test"
+progs="vcn_test vcn_tool ioas_test edu_dma nvme_drv access_test irq_test safety_test"
 for p in $progs; do
 	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o "$B/$p" "tests/$p.c" || notok "$p builds"
 done
@@ -150,7 +150,7 @@ export NVME_SERIAL=vcn-serial-0001 NVME_BLOCK0=VCN-NVME-BLOCK0-MARKER
 # guest TAG KREL KERNEL MODROOT KO SUITE...
 guest() {
 	tag=$1 krel=$2 kernel=$3 modroot=$4 ko=$5; shift 5
-	if ! MODROOT=$modroot KMODS="vfio-pci nvme aer_inject" BINS="/usr/bin/kmod /usr/bin/udevadm /usr/bin/setpriv" \
+	if ! MODROOT=$modroot KMODS="vfio-pci nvme aer_inject pci-pf-stub" BINS="/usr/bin/kmod /usr/bin/udevadm /usr/bin/setpriv" \
 		tests/rig/mkinitramfs.sh "$B/initrd-$tag.gz" "$krel" "$ko" $(for p in $progs; do echo "$B/$p"; done) \
 		"$B"/pkgfiles/* tests/guest/*.sh >"$B/initrd-$tag.log" 2>&1; then
 		notok "[$tag] initramfs"; tail -n 20 "$B/initrd-$tag.log" | sed 's/^/#   /'; return

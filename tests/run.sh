@@ -101,6 +101,7 @@ step "test programs build (static, -Wall -Werror)" sh -c "\
 	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/nvme_drv tests/nvme_drv.c && \
 	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/access_test tests/access_test.c && \
 	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/irq_test tests/irq_test.c && \
+	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/safety_test tests/safety_test.c && \
 	gcc -static -O2 -pthread -Wall -Wextra -Werror -Iinclude -o $B/fuzz tests/fuzz.c && \
 	gcc -static -O2 -pthread -Wall -Wextra -Werror -Iinclude -o $B/stress tests/stress.c && \
 	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/fail_nth tests/fail_nth.c"
@@ -170,9 +171,9 @@ collect() {
 boot_guests() {
 	tag=$1 kernel=$2 krel=$3 ko=$4 modroot=$5
 	shift 5
-	MODROOT=$modroot KMODS="vfio-pci nvme aer_inject" BINS="/usr/bin/kmod /usr/bin/udevadm /usr/bin/setpriv" \
+	MODROOT=$modroot KMODS="vfio-pci nvme aer_inject pci-pf-stub" BINS="/usr/bin/kmod /usr/bin/udevadm /usr/bin/setpriv" \
 		tests/rig/mkinitramfs.sh "$B/initrd-$tag.gz" "$krel" "$ko" \
-		"$B/vcn_test" "$B/vcn_tool" "$B/ioas_test" "$B/edu_dma" "$B/nvme_drv" "$B/access_test" "$B/irq_test" \
+		"$B/vcn_test" "$B/vcn_tool" "$B/ioas_test" "$B/edu_dma" "$B/nvme_drv" "$B/access_test" "$B/irq_test" "$B/safety_test" \
 		"$B/fuzz" "$B/stress" "$B/fail_nth" scripts/vfio-noiommu-bind scripts/udev/*.rules \
 		scripts/modprobe.d/vfio-cdev-noiommu.conf tests/guest/lib.sh tests/guest/suite.sh \
 		tests/guest/iommu.sh tests/guest/hardening.sh tests/guest/failnth.sh tests/guest/deploy.sh \

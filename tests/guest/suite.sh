@@ -15,7 +15,14 @@ TESTDEV=$(find_bdf 1b36 0005 1 root)
 BRIDGE=$(find_bdf 1b36 0001)	# PCI-PCI bridge: header type 1
 HOSTBR=$(find_bdf 8086 29c0)	# host bridge: header type 0, class 0600
 E1000E=$(find_bdf 8086 10d3)	# its PME_En is writable
-echo "# edu=$EDU edu2=$EDU2 edu3=$EDU3 rng=$RNG nvme=$NVME testdev=$TESTDEV bridge=$BRIDGE hostbridge=$HOSTBR e1000e=$E1000E"
+# the config-safety devices (run-guest.sh adds them to this guest)
+SRIOV=$(find_bdf 1b36 0010 1 port)	# an NVMe PF with SR-IOV
+XHCI=$(find_bdf 1033 0194)		# MSI capability with 16 vectors
+PVPANIC=$(find_bdf 1b36 0011)		# a 16-byte memory BAR
+echo "# edu=$EDU edu2=$EDU2 edu3=$EDU3 rng=$RNG nvme=$NVME testdev=$TESTDEV bridge=$BRIDGE hostbridge=$HOSTBR e1000e=$E1000E sriov=$SRIOV xhci=$XHCI pvpanic=$PVPANIC"
+check "the SR-IOV NVMe, the xhci and the pvpanic are there" test -n "$SRIOV" -a -n "$XHCI" -a -n "$PVPANIC"
+# new_id 1b36 0010 below is for the other NVMe: keep it off this one
+override "$SRIOV" pci-pf-stub
 
 # ---- load ----
 check "insmod the dkms-built module" insmod "$KO"
@@ -103,6 +110,45 @@ VCN_VERBOSE=1 VCN_EDU_BDF=$EDU VCN_NVME_BDF=$NVME VCN_TESTDEV_BDF=$TESTDEV \
 unbind "$E1000E"
 override "$E1000E" ""
 check "no interrupt is left registered" sh -c "! grep -q vfio- /proc/interrupts"
+
+# ---- config space the kernel owns, and parity points (safety_test) ----
+VCN_VERBOSE=1 VCN_NVME_BDF=$NVME /rig/safety_test 'pcie_*'
+VCN_VERBOSE=1 VCN_EDU_BDF=$EDU /rig/safety_test 'master_*'
+# bind_spare BDF: take a device from whatever driver has it
+bind_spare() { [ -e "/sys/bus/pci/devices/$1/driver" ] && unbind "$1"; override "$1" "$DRV"; probe "$1"; is_bound "$1"; }
+release_spare() { unbind "$1"; override "$1" ""; }
+check "nec-usb-xhci ($XHCI) binds" bind_spare "$XHCI"
+VCN_VERBOSE=1 VCN_MSI_BDF=$XHCI /rig/safety_test 'msi_*'
+release_spare "$XHCI"
+check "pvpanic-pci ($PVPANIC) binds" bind_spare "$PVPANIC"
+VCN_VERBOSE=1 VCN_SUBPAGE_BDF=$PVPANIC /rig/safety_test 'subpage_*'
+release_spare "$PVPANIC"
+# SR-IOV: the PF with its VFs off is ours to bind, never to enable VFs on
+check "the SR-IOV PF ($SRIOV), VFs off, binds" bind_spare "$SRIOV"
+VCN_VERBOSE=1 VCN_SRIOV_BDF=$SRIOV /rig/safety_test 'sriov_*'
+check_not "VFs cannot be enabled on a PF bound to us" sh -c "echo 1 > /sys/bus/pci/devices/$SRIOV/sriov_numvfs"
+unbind "$SRIOV"
+if ! [ -f /rig/kmod/pci-pf-stub.order ] || ! load_kmods pci-pf-stub; then
+	skip "a VF bound to us; a PF with VFs enabled refused" "no pci-pf-stub module for this kernel"
+else
+	override "$SRIOV" pci-pf-stub
+	probe "$SRIOV"
+	check "pci-pf-stub enables 2 VFs on the PF" sh -c "echo 2 > /sys/bus/pci/devices/$SRIOV/sriov_numvfs"
+	VF=$(basename "$(readlink "/sys/bus/pci/devices/$SRIOV/virtfn0")")
+	check "the VF ($VF) binds" bind_spare "$VF"
+	VCN_VERBOSE=1 VCN_VF_BDF=$VF /rig/safety_test 'vf_*'
+	unbind "$SRIOV"		# pci-pf-stub leaves the VFs enabled
+	dmesg -c >/dev/null
+	override "$SRIOV" "$DRV"
+	probe "$SRIOV"
+	check_not "a PF with VFs enabled is refused" is_bound "$SRIOV"
+	check "the refusal says why and what to do" dmesg_has "$SRIOV: refusing to bind: 2 VFs are enabled on this physical function; disable them first"
+	override "$SRIOV" pci-pf-stub
+	probe "$SRIOV"
+	check "VFs off again: the VF bound to us goes away" sh -c "echo 0 > /sys/bus/pci/devices/$SRIOV/sriov_numvfs && [ ! -e /sys/bus/pci/devices/$VF ]"
+	unbind "$SRIOV"
+	unload_kmods pci-pf-stub
+fi
 
 # ---- interrupts from real events: a shared INTx line, an injected AER error ----
 override "$EDU3" "$DRV"
@@ -249,5 +295,23 @@ check "vfio-pci registered beside us" test -d /sys/bus/pci/drivers/vfio-pci
 check "uAPI smoke with vfio.ko loaded after us" /rig/vcn_tool info "$EDU"
 check "kernel vfio stack unloads" unload_kmods vfio-pci
 check "rmmod ours" rmmod vfio_cdev_noiommu
+
+# ---- lockdown raised after binding (for good: this comes last) ----
+mkdir -p /sys/kernel/security
+mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
+if ! [ -w /sys/kernel/security/lockdown ]; then
+	skip "lockdown raised at run time" "no lockdown LSM in this kernel"
+else
+	insmod "$KO" enable_unsafe_noiommu_mode=1
+	override "$EDU" "$DRV"
+	probe "$EDU"
+	check "edu bound before lockdown" is_bound "$EDU"
+	dmesg -c >/dev/null
+	VCN_VERBOSE=1 VCN_EDU_BDF=$EDU /rig/safety_test 'lockdown_*'
+	check "lockdown reads [integrity]" grep -q '\[integrity\]' /sys/kernel/security/lockdown
+	check "the kernel log says so, once" test "$(dmesg | grep -c "$EDU: refusing access: the kernel is locked down")" = 1
+	check "and new binds are refused" sh -c "echo $EDU > $DRVDIR/unbind; echo $EDU > /sys/bus/pci/drivers_probe; ! [ -e /sys/bus/pci/devices/$EDU/driver ]"
+	check "rmmod under lockdown" rmmod vfio_cdev_noiommu
+fi
 
 finish

@@ -11,7 +11,13 @@
 #   ISA IRQ the firmware gives it); behind a second root port a virtio-rng
 #   with an AER capability, for errors injected through aer_inject; an
 #   e1000e (8086:10d3), whose PM capability implements PME_En (the PME
-#   test: no guest driver binds it).
+#   test: no guest driver binds it). The full suite's guest (SUITE=suite in
+#   APPEND) also gets the devices of the config-safety tests: behind a
+#   third root port an NVMe with SR-IOV (two VFs, functions 1 and 2 of its
+#   slot; QEMU 7.2 needs a subsystem and queue/vector resources for them),
+#   an nec-usb-xhci with MSI-X off (its MSI capability offers 16 vectors)
+#   and a pvpanic-pci (a 16-byte memory BAR, which the firmware places on
+#   a page boundary: the rig's other BARs are whole pages).
 #   The serial console goes to LOG. Env: KERNEL (an ELF vmlinux or bzImage),
 #   IOMMU=1 (q35 + intel-iommu: every device gets an IOMMU group), APPEND
 #   (extra kernel command line; KEY=value words reach /init's environment),
@@ -32,6 +38,13 @@ if [ "${IOMMU:-0}" = 1 ]; then
 	machine="-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on"
 	cmdline="$cmdline intel_iommu=on"
 fi
+safety=
+case " $APPEND " in
+*" SUITE=suite "*)
+	safety="-device pcie-root-port,id=rp3,chassis=4,slot=4 -device nvme-subsys,id=nvsub0 \
+		-device nvme,bus=rp3,addr=0.0,serial=vcn-sriov-pf,subsys=nvsub0,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2,max_ioqpairs=8,msix_qsize=8 \
+		-device nec-usb-xhci,msix=off -device pvpanic-pci" ;;
+esac
 # shellcheck disable=SC2086
 timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg,thread=multi $machine -cpu max -smp 1 -m "$MEM" \
 	-nodefaults -nographic -monitor none -serial stdio -no-reboot \
@@ -47,7 +60,7 @@ timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg,thread=multi $machine -cpu max 
 	-device edu,addr=0x11,dma_mask=0xffffffffffffffff \
 	-device pcie-root-port,id=rp2,chassis=3,slot=3 \
 	-device virtio-rng-pci,bus=rp2,aer=on,disable-legacy=on,id=rng0 \
-	-device e1000e \
+	-device e1000e $safety \
 	</dev/null >"$log.raw" 2>&1
 rc=$?
 tr -d '\r' <"$log.raw" >"$log" && rm -f "$log.raw"
