@@ -17,6 +17,10 @@ module_param_named(enable_unsafe_noiommu_mode, vcn_enable_unsafe_noiommu_mode,
 MODULE_PARM_DESC(enable_unsafe_noiommu_mode,
 		 "Enable UNSAFE, no-IOMMU mode. Bound devices get no isolation and no DMA translation: they can DMA anywhere in memory. Requires CAP_SYS_RAWIO to use and taints the kernel. (default: false)");
 
+module_param_named(write_combine, vcn_write_combine, bool, 0644);
+MODULE_PARM_DESC(write_combine,
+		 "Map prefetchable memory BARs write-combining (for the user and the kernel), but for the pages of the MSI-X table and PBA. Writable at run time; applies to BARs not mapped at the time. (default: false, uncached as vfio-pci)");
+
 static char ids[1024] __initdata;
 module_param_string(ids, ids, sizeof(ids), 0);
 MODULE_PARM_DESC(ids,

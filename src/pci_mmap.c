@@ -137,24 +137,79 @@ void vcn_memory_update_and_up_write(struct vcn_device *vdev)
 	up_write(&vdev->memory_lock);
 }
 
+/*
+ * The BAR a mapping of the device is of (its vm_pgoff is a frame of it),
+ * PCI_STD_NUM_BARS if none
+ */
+static unsigned int vcn_vma_bar(struct vcn_device *vdev,
+				struct vm_area_struct *vma, u64 *off)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	u64 pa = (u64)vma->vm_pgoff << PAGE_SHIFT;
+	unsigned int bar;
+
+	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
+		u64 start = pci_resource_start(pdev, bar);
+
+		if ((pci_resource_flags(pdev, bar) & IORESOURCE_MEM) &&
+		    pa >= start &&
+		    pa < start + PAGE_ALIGN(pci_resource_len(pdev, bar)))
+			break;
+	}
+	*off = pa - pci_resource_start(pdev, bar);
+	return bar;
+}
+
 static vm_fault_t vcn_mmap_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct vcn_device *vdev = vma->vm_private_data;
-	unsigned long pfn = vma->vm_pgoff +
-			    ((vmf->address - vma->vm_start) >> PAGE_SHIFT);
+	unsigned long pgoff = (vmf->address - vma->vm_start) >> PAGE_SHIFT;
+	const struct vcn_barseg *seg;
+	unsigned int bar;
 	vm_fault_t ret;
+	pgprot_t prot;
+	u64 off;
 
+	bar = vcn_vma_bar(vdev, vma, &off);
 	down_read(&vdev->memory_lock);
-	if (!vdev->mem_enabled)
+	seg = vcn_bar_seg(vdev, bar, off + ((u64)pgoff << PAGE_SHIFT), NULL);
+	if (!vdev->mem_enabled || !seg) {
 		ret = VM_FAULT_SIGBUS;	/* never touch a BAR that does not decode */
-	else
-		ret = vmf_insert_pfn(vma, vmf->address, pfn);
+	} else {
+		/*
+		 * The page's own type (a write-combining BAR's MSI-X pages are
+		 * not), from the vma's base protection, which mmap made uncached
+		 */
+		prot = seg->wc ? pgprot_writecombine(vm_get_page_prot(vma->vm_flags)) :
+				 vma->vm_page_prot;
+		ret = vmf_insert_pfn_prot(vma, vmf->address,
+					  vma->vm_pgoff + pgoff, prot);
+	}
 	up_read(&vdev->memory_lock);
 	return ret;
 }
 
+/* live mappings of a BAR pin its memory type (pci_barmap.c) */
+static void vcn_mmap_open(struct vm_area_struct *vma)
+{
+	struct vcn_device *vdev = vma->vm_private_data;
+	u64 off;
+
+	vcn_bar_mmap_count(vdev, vcn_vma_bar(vdev, vma, &off), 1);
+}
+
+static void vcn_mmap_close(struct vm_area_struct *vma)
+{
+	struct vcn_device *vdev = vma->vm_private_data;
+	u64 off;
+
+	vcn_bar_mmap_count(vdev, vcn_vma_bar(vdev, vma, &off), -1);
+}
+
 static const struct vm_operations_struct vcn_mmap_ops = {
+	.open = vcn_mmap_open,
+	.close = vcn_mmap_close,
 	.fault = vcn_mmap_fault,
 };
 
@@ -181,12 +236,13 @@ int vcn_mmap(struct vcn_device *vdev, struct vm_area_struct *vma)
 	if (req_len > len || pgoff > (len >> PAGE_SHIFT) - (req_len >> PAGE_SHIFT))
 		return -EINVAL;
 
-	/* claim the BAR, as any access path does */
-	ret = vcn_bar_claim(vdev, index);
+	/* claim the BAR, as any access path does, and settle its memory type */
+	ret = vcn_bar_claim_mmap(vdev, index);
 	if (ret)
 		return ret;
 
 	vma->vm_private_data = vdev;
+	/* the base type; the fault handler sets each page's (pci_barmap.c) */
 	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
 	vma->vm_pgoff = (pci_resource_start(pdev, index) >> PAGE_SHIFT) + pgoff;
 	vcn_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);

@@ -3,12 +3,13 @@
  * pci_rdwr.c - read()/write() of the device's regions at index << 40.
  *
  * Config space goes to pci_config.c. BARs (memory or I/O port) are claimed
- * and iomapped on first use and accessed in naturally aligned 8/4/2/1-byte
- * pieces, as a driver would; memory BARs only while decode is on (EIO
- * otherwise). The ROM is read-only. Data moves through a bounce buffer so
- * that no user memory is touched while memory_lock is held.
+ * and mapped on first use (pci_barmap.c, which also decides their memory
+ * type) and accessed in naturally aligned 8/4/2/1-byte pieces, as a driver
+ * would; memory BARs only while decode is on (EIO otherwise). The ROM is
+ * read-only. Data moves through a bounce buffer so that no user memory is
+ * touched while memory_lock is held.
  *
- * Locks: barmap_lock to claim a BAR; memory_lock (read) around access.
+ * Locks: memory_lock (read) around access (pci_barmap.c claims).
  */
 #include <linux/io.h>
 #include <linux/pci.h>
@@ -18,53 +19,6 @@
 #include "vcn.h"
 
 #define VCN_BOUNCE	PAGE_SIZE
-
-static int vcn_bar_claim_locked(struct vcn_device *vdev, unsigned int bar)
-{
-	struct pci_dev *pdev = vdev->pdev;
-	void __iomem *io;
-	int ret;
-
-	if (vdev->barmap[bar])
-		return 0;
-	ret = pci_request_selected_regions(pdev, 1 << bar, VCN_DRV_NAME);
-	if (ret) {
-		pci_warn(pdev, "BAR %u is claimed by someone else (%d)\n", bar, ret);
-		return ret;
-	}
-	io = pci_iomap(pdev, bar, 0);
-	if (!io) {
-		pci_release_selected_regions(pdev, 1 << bar);
-		return -ENOMEM;
-	}
-	WRITE_ONCE(vdev->barmap[bar], io);
-	return 0;
-}
-
-int vcn_bar_claim(struct vcn_device *vdev, unsigned int bar)
-{
-	int ret;
-
-	mutex_lock(&vdev->barmap_lock);
-	ret = vcn_bar_claim_locked(vdev, bar);
-	mutex_unlock(&vdev->barmap_lock);
-	return ret;
-}
-
-void vcn_bars_unmap(struct vcn_device *vdev)
-{
-	unsigned int bar;
-
-	mutex_lock(&vdev->barmap_lock);
-	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
-		if (!vdev->barmap[bar])
-			continue;
-		pci_iounmap(vdev->pdev, vdev->barmap[bar]);
-		pci_release_selected_regions(vdev->pdev, 1 << bar);
-		vdev->barmap[bar] = NULL;
-	}
-	mutex_unlock(&vdev->barmap_lock);
-}
 
 static void vcn_io_rw(void __iomem *io, u8 *buf, size_t count, loff_t off,
 		      bool write, bool mmio)
@@ -113,6 +67,8 @@ static ssize_t vcn_bar_rw(struct vcn_device *vdev, unsigned int bar,
 	struct pci_dev *pdev = vdev->pdev;
 	resource_size_t len = pci_resource_len(pdev, bar);
 	bool mmio = pci_resource_flags(pdev, bar) & IORESOURCE_MEM;
+	const struct vcn_barseg *seg;
+	void __iomem *io;
 	size_t done = 0;
 	u8 *bounce;
 	int ret;
@@ -141,7 +97,22 @@ static ssize_t vcn_bar_rw(struct vcn_device *vdev, unsigned int bar,
 			ret = -EIO;	/* decode is off: the BAR is not there */
 			break;
 		}
-		vcn_io_rw(vdev->barmap[bar], bounce, n, off + done, write, mmio);
+		seg = vcn_bar_seg(vdev, bar, off + done, &io);
+		if (!seg) {	/* a failed change of type left it unclaimed */
+			up_read(&vdev->memory_lock);
+			ret = -EIO;
+			break;
+		}
+		/* one segment at a time: each has its own kernel mapping */
+		n = min_t(u64, n, seg->end - (off + done));
+		vcn_io_rw(io, bounce, n, off + done - seg->start, write, mmio);
+		/*
+		 * Write-combined stores sit in the CPU's buffers until something
+		 * flushes them: push them to the device before pwrite returns, as
+		 * an uncached store would have been.
+		 */
+		if (write && seg->wc)
+			wmb();	/* the write-combining buffers, to the device */
 		up_read(&vdev->memory_lock);
 		if (!write && copy_to_user(ubuf + done, bounce, n)) {
 			ret = -EFAULT;

@@ -16,8 +16,10 @@
  *                           unbind: neither may wait for igate)
  *     vcn_device.memory_lock (rwsem: BAR access and mmap faults vs. anything
  *                           that turns memory decode off; pci_mmap.c)
- *     vcn_device.barmap_lock (mutex: claiming BARs; pci_rdwr.c; innermost,
- *                           also taken under mmap_lock by mmap())
+ *     vcn_device.barmap_lock (mutex: claiming BARs; pci_barmap.c; also
+ *                           taken under mmap_lock by mmap() and vma close)
+ *       vcn_device.memory_lock (write: a claimed BAR's kernel mapping
+ *                           changes, e.g. to write-combining)
  *     vcn_ctx.lock         (mutex, per context: the object graph, attach counts)
  *       vcn_ctx.objs xa_lock (spinlock: id table and object users counts)
  *   vcn_ioas.iova_rwsem    (rwsem, per IOAS: its area tree; io_pagetable.c;
@@ -51,6 +53,7 @@
 #include <linux/xarray.h>
 
 #include "compat.h"
+#include "barmap_split.h"
 #include "vfio_cdev_noiommu.h"
 
 #define VCN_DRV_NAME	"vfio-cdev-noiommu"
@@ -221,6 +224,19 @@ enum vcn_irq_type {
 	VCN_IRQ_MSIX,
 };
 
+/*
+ * The kernel's mapping of a claimed BAR: segments of one memory type each
+ * (one, uncached, unless the BAR is write-combining). Changed under
+ * barmap_lock and memory_lock (write) both; read under either.
+ */
+struct vcn_barmap {
+	unsigned int nseg;		/* 0: not claimed */
+	bool wc;			/* its type was decided write-combining */
+	unsigned int mmaps;		/* live user mappings; barmap_lock */
+	struct vcn_barseg seg[VCN_BARSEG_MAX];
+	void __iomem *io[VCN_BARSEG_MAX];
+};
+
 struct vcn_device {
 	struct pci_dev *pdev;
 	unsigned int index;
@@ -249,11 +265,12 @@ struct vcn_device {
 	/* per config byte: the policy rule covering it (index + 1), or 0 */
 	u8 cfg_map[PCI_CFG_SPACE_EXP_SIZE];
 	/*
-	 * BARs claimed and iomapped on first use. Own lock: mmap() claims a BAR
-	 * with mmap_lock held, and vcn_device.lock is held around user copies.
+	 * BARs claimed and mapped on first use (pci_barmap.c). Own lock: mmap()
+	 * claims a BAR with mmap_lock held, and vcn_device.lock is held around
+	 * user copies.
 	 */
 	struct mutex barmap_lock;
-	void __iomem *barmap[PCI_STD_NUM_BARS];
+	struct vcn_barmap barmap[PCI_STD_NUM_BARS];
 	/* the rest of the page of a sub-page BAR, while open (pci_mmap.c) */
 	struct resource subpage[PCI_STD_NUM_BARS];
 
@@ -333,9 +350,16 @@ void vcn_power_release(struct vcn_device *vdev);
 /* pci_rdwr.c */
 ssize_t vcn_region_rw(struct vcn_device *vdev, char __user *buf,
 		      size_t count, loff_t *ppos, bool write);
-void vcn_bars_unmap(struct vcn_device *vdev);
 
+/* pci_barmap.c */
+extern bool vcn_write_combine;
 int vcn_bar_claim(struct vcn_device *vdev, unsigned int bar);
+int vcn_bar_claim_mmap(struct vcn_device *vdev, unsigned int bar);
+void vcn_bar_mmap_count(struct vcn_device *vdev, unsigned int bar, int delta);
+void vcn_bars_unmap(struct vcn_device *vdev);
+const struct vcn_barseg *vcn_bar_seg(struct vcn_device *vdev,
+				     unsigned int bar, u64 off,
+				     void __iomem **io);
 
 /* pci_mmap.c */
 int vcn_msix_bar(struct pci_dev *pdev);

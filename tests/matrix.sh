@@ -28,7 +28,7 @@ command -v pahole >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -
 	echo "# pahole (dwarves) missing: kernels whose headers ship vmlinux fail at the BTF step"
 
 # the in-guest programs, as tests/run.sh builds them (static: any kernel)
-progs="vcn_test vcn_tool ioas_test edu_dma nvme_drv access_test irq_test safety_test"
+progs="vcn_test vcn_tool ioas_test edu_dma nvme_drv access_test irq_test safety_test wc_test"
 bins=
 progs_ok=1
 for p in $progs; do

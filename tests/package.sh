@@ -137,7 +137,7 @@ else
 fi
 
 # ---- 4. boot with what dkms built in the chroot ----
-progs="vcn_test vcn_tool ioas_test edu_dma nvme_drv access_test irq_test safety_test"
+progs="vcn_test vcn_tool ioas_test edu_dma nvme_drv access_test irq_test safety_test wc_test"
 for p in $progs; do
 	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o "$B/$p" "tests/$p.c" || notok "$p builds"
 done

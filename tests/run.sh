@@ -36,6 +36,10 @@ step() { what=$1; shift; if "$@" >"$B/step.log" 2>&1; then ok "$what"; else noto
 # ---- host checks ----
 step "W=1 + sparse (C=2) build for $KREL is silent" make -s KVER="$KREL" lint-build
 step "checkpatch --strict over src/ and include/ is clean" scripts/checkpatch-tree.sh
+# the pages of a write-combining BAR that stay uncached: no QEMU device has
+# its MSI-X table in a prefetchable BAR, so the rule is unit-tested here
+step "barmap_split unit test: MSI-X table and PBA pages of a write-combining BAR stay uncached" \
+	sh -c "gcc -O2 -Wall -Wextra -Werror -Iinclude -o $B/barmap_split_test tests/barmap_split_test.c && $B/barmap_split_test"
 step "uapi header compiles on Debian 12's own headers (-Wall -Werror, C and C++)" \
 	sh -c "gcc -Wall -Wextra -Werror -Iinclude -c tests/uapi_header_test.c -o $B/h.o && \
 	       g++ -x c++ -Wall -Wextra -Werror -Iinclude -c tests/uapi_header_test.c -o $B/h2.o"
@@ -102,6 +106,7 @@ step "test programs build (static, -Wall -Werror)" sh -c "\
 	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/access_test tests/access_test.c && \
 	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/irq_test tests/irq_test.c && \
 	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/safety_test tests/safety_test.c && \
+	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/wc_test tests/wc_test.c && \
 	gcc -static -O2 -pthread -Wall -Wextra -Werror -Iinclude -o $B/fuzz tests/fuzz.c && \
 	gcc -static -O2 -pthread -Wall -Wextra -Werror -Iinclude -o $B/stress tests/stress.c && \
 	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/fail_nth tests/fail_nth.c"
@@ -173,7 +178,7 @@ boot_guests() {
 	shift 5
 	MODROOT=$modroot KMODS="vfio-pci nvme aer_inject pci-pf-stub" BINS="/usr/bin/kmod /usr/bin/udevadm /usr/bin/setpriv" \
 		tests/rig/mkinitramfs.sh "$B/initrd-$tag.gz" "$krel" "$ko" \
-		"$B/vcn_test" "$B/vcn_tool" "$B/ioas_test" "$B/edu_dma" "$B/nvme_drv" "$B/access_test" "$B/irq_test" "$B/safety_test" \
+		"$B/vcn_test" "$B/vcn_tool" "$B/ioas_test" "$B/edu_dma" "$B/nvme_drv" "$B/access_test" "$B/irq_test" "$B/safety_test" "$B/wc_test" \
 		"$B/fuzz" "$B/stress" "$B/fail_nth" scripts/vfio-noiommu-bind scripts/udev/*.rules \
 		scripts/modprobe.d/vfio-cdev-noiommu.conf tests/guest/lib.sh tests/guest/suite.sh \
 		tests/guest/iommu.sh tests/guest/hardening.sh tests/guest/failnth.sh tests/guest/deploy.sh \

@@ -19,8 +19,9 @@ E1000E=$(find_bdf 8086 10d3)	# its PME_En is writable
 SRIOV=$(find_bdf 1b36 0010 1 port)	# an NVMe PF with SR-IOV
 XHCI=$(find_bdf 1033 0194)		# MSI capability with 16 vectors
 PVPANIC=$(find_bdf 1b36 0011)		# a 16-byte memory BAR
-echo "# edu=$EDU edu2=$EDU2 edu3=$EDU3 rng=$RNG nvme=$NVME testdev=$TESTDEV bridge=$BRIDGE hostbridge=$HOSTBR e1000e=$E1000E sriov=$SRIOV xhci=$XHCI pvpanic=$PVPANIC"
-check "the SR-IOV NVMe, the xhci and the pvpanic are there" test -n "$SRIOV" -a -n "$XHCI" -a -n "$PVPANIC"
+IVSHMEM=$(find_bdf 1af4 1110)		# prefetchable 64-bit BAR 2 (write_combine)
+echo "# edu=$EDU edu2=$EDU2 edu3=$EDU3 rng=$RNG nvme=$NVME testdev=$TESTDEV bridge=$BRIDGE hostbridge=$HOSTBR e1000e=$E1000E sriov=$SRIOV xhci=$XHCI pvpanic=$PVPANIC ivshmem=$IVSHMEM"
+check "the SR-IOV NVMe, the xhci, the pvpanic and the ivshmem are there" test -n "$SRIOV" -a -n "$XHCI" -a -n "$PVPANIC" -a -n "$IVSHMEM"
 # new_id 1b36 0010 below is for the other NVMe: keep it off this one
 override "$SRIOV" pci-pf-stub
 
@@ -123,6 +124,20 @@ release_spare "$XHCI"
 check "pvpanic-pci ($PVPANIC) binds" bind_spare "$PVPANIC"
 VCN_VERBOSE=1 VCN_SUBPAGE_BDF=$PVPANIC /rig/safety_test 'subpage_*'
 release_spare "$PVPANIC"
+# ---- write-combining mmaps of prefetchable BARs (write_combine) ----
+check "write_combine defaults to N" grep -qx N "$PARAMS/write_combine"
+check_not "write_combine rejects junk" set_param write_combine banana
+check "ivshmem-plain ($IVSHMEM) binds" bind_spare "$IVSHMEM"
+check "the kernel's PAT list is there (PAT on)" test -r /sys/kernel/debug/x86/pat_memtype_list
+dmesg -c >/dev/null
+VCN_VERBOSE=1 VCN_WC_BDF=$IVSHMEM VCN_EDU_BDF=$EDU /rig/wc_test
+check "the log names the write-combining BAR" dmesg_has "$IVSHMEM: BAR 2 (prefetchable) mapped write-combining"
+check "and says when a mapped BAR keeps its type" dmesg_has "$IVSHMEM: BAR 2 stays uncached while it is mapped"
+check_not "no BAR of edu (not prefetchable) was made write-combining" dmesg_has "$EDU: BAR .* write-combining"
+check_not "no PAT conflict in the log" sh -c "dmesg | grep -E 'x86/PAT: .*(conflicting memory types|expected mapping type|ioremap error)|PAT: .*conflict'"
+check "write_combine is off again" grep -qx N "$PARAMS/write_combine"
+release_spare "$IVSHMEM"
+
 # SR-IOV: the PF with its VFs off is ours to bind, never to enable VFs on
 check "the SR-IOV PF ($SRIOV), VFs off, binds" bind_spare "$SRIOV"
 VCN_VERBOSE=1 VCN_SRIOV_BDF=$SRIOV /rig/safety_test 'sriov_*'

@@ -16,8 +16,10 @@
 #   third root port an NVMe with SR-IOV (two VFs, functions 1 and 2 of its
 #   slot; QEMU 7.2 needs a subsystem and queue/vector resources for them),
 #   an nec-usb-xhci with MSI-X off (its MSI capability offers 16 vectors)
-#   and a pvpanic-pci (a 16-byte memory BAR, which the firmware places on
-#   a page boundary: the rig's other BARs are whole pages).
+#   a pvpanic-pci (a 16-byte memory BAR, which the firmware places on
+#   a page boundary: the rig's other BARs are whole pages) and an
+#   ivshmem-plain (1af4:1110: RAM behind a prefetchable 64-bit BAR 2, for
+#   the write-combining tests).
 #   The serial console goes to LOG. Env: KERNEL (an ELF vmlinux or bzImage),
 #   IOMMU=1 (q35 + intel-iommu: every device gets an IOMMU group), APPEND
 #   (extra kernel command line; KEY=value words reach /init's environment),
@@ -43,7 +45,8 @@ case " $APPEND " in
 *" SUITE=suite "*)
 	safety="-device pcie-root-port,id=rp3,chassis=4,slot=4 -device nvme-subsys,id=nvsub0 \
 		-device nvme,bus=rp3,addr=0.0,serial=vcn-sriov-pf,subsys=nvsub0,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2,max_ioqpairs=8,msix_qsize=8 \
-		-device nec-usb-xhci,msix=off -device pvpanic-pci" ;;
+		-device nec-usb-xhci,msix=off -device pvpanic-pci \
+		-object memory-backend-ram,id=ivmem,size=1M,share=on -device ivshmem-plain,memdev=ivmem" ;;
 esac
 # shellcheck disable=SC2086
 timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg,thread=multi $machine -cpu max -smp 1 -m "$MEM" \
