@@ -60,9 +60,13 @@ void vcn_mmap_reserve(struct vcn_device *vdev)
 		    !resource_size(bres) || resource_size(bres) >= PAGE_SIZE ||
 		    !IS_ALIGNED(bres->start, PAGE_SIZE))
 			continue;
-		*res = (struct resource)DEFINE_RES_NAMED(bres->end + 1,
-				PAGE_SIZE - resource_size(bres),
-				"vfio-cdev-noiommu sub-page reserved", bres->flags);
+		/* not DEFINE_RES_NAMED(): a compound literal itself from 6.12 on */
+		*res = (struct resource){
+			.start = bres->end + 1,
+			.end = bres->start + PAGE_SIZE - 1,
+			.name = "vfio-cdev-noiommu sub-page reserved",
+			.flags = bres->flags,
+		};
 		if (request_resource(bres->parent, res)) {
 			pci_info(pdev, "BAR %u: the rest of its page is in use: no mmap\n", bar);
 			memset(res, 0, sizeof(*res));
