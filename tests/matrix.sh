@@ -20,6 +20,7 @@ B=${VCN_BUILD:-/var/tmp/vcn-matrix}
 rm -rf "$B"; mkdir -p "$B/bin"
 results=$B/results.tap table=$B/table
 : >"$results"; : >"$table"
+. tests/rig/collect.sh
 ok() { echo "ok - $*" | tee -a "$results"; }
 notok() { echo "not ok - $*" | tee -a "$results"; }
 tail_log() { tail -n "${2:-30}" "$1" | sed 's/^/#   /'; }
@@ -121,21 +122,7 @@ for k in $specs; do
 		deploy) iommu=0 suite=deploy ;;
 		esac
 		KERNEL=$KERNEL IOMMU=$iommu APPEND="SUITE=$suite" tests/rig/run-guest.sh "$kb/initrd.gz" "$log"
-		grep -E '^(not )?ok ' "$log" | sed "s/^\(not ok\|ok\) [0-9-]* */\1 - [$k\/$g] /" | tee -a "$results"
-		# checks the guest could not make: listed, never counted as passes
-		grep -E '^# SKIP' "$log" | sed "s/^# SKIP -* */# SKIP - [$k\/$g] /" | tee -a "$results"
-		# the guest's diagnostics only when something failed (the log keeps them all)
-		grep -q '^not ok' "$log" && grep -E '^#' "$log" | sed "s/^/[$k\/$g] /"
-		if grep -q '^VCN-GUEST-DONE' "$log"; then
-			ok "[$k/$g] guest ran to the end"
-		else
-			notok "[$k/$g] guest ran to the end (crash, oops or timeout: see $log)"; tail_log "$log" 40
-		fi
-		if grep -E '^\[ *[0-9]+\.[0-9]+\] .*(BUG:|WARNING:|Oops|Call Trace|Kernel panic|general protection|UBSAN|KASAN)' "$log" | head -n 20 | sed 's/^/#   /' | grep .; then
-			notok "[$k/$g] serial console shows no kernel splat"
-		else
-			ok "[$k/$g] serial console shows no kernel splat"
-		fi
+		vcn_collect "$log" "$k/$g"
 	done
 	row
 done
@@ -143,8 +130,4 @@ done
 echo "== matrix (logs in $B)"
 printf '%-22s %-11s %-5s %-6s %6s %6s %6s\n' kernel flavour W=1 sparse passed failed time
 cat "$table"
-passed=$(grep -c '^ok ' "$results"); failed=$(grep -c '^not ok ' "$results")
-skipped=$(grep -c '^# SKIP' "$results")
-[ "$skipped" = 0 ] || { echo "== skipped ($skipped, not counted as passed):"; grep '^# SKIP' "$results"; }
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
+vcn_summary

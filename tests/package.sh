@@ -28,15 +28,13 @@ R=$B/root
 rm -rf "$B"; mkdir -p "$B"
 results=$B/results.tap
 : >"$results"
+. tests/rig/collect.sh
 ok() { echo "ok - $*" | tee -a "$results"; }
 notok() { echo "not ok - $*" | tee -a "$results"; }
 step() { what=$1; shift; if "$@" >"$B/step.log" 2>&1; then ok "$what"; else notok "$what"; sed 's/^/#   /' "$B/step.log" | tail -n 40; fi; }
 summary() {
-	passed=$(grep -c '^ok ' "$results"); failed=$(grep -c '^not ok ' "$results")
 	echo "== check-package: $(( $(date +%s) - t0 )) s, logs in $B"
-	grep '^# SKIP' "$results" | sed '1i == skipped, not counted as passed:'
-	echo "$passed passed, $failed failed"
-	[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
+	vcn_summary
 	exit
 }
 # in_root CMD: CMD by /bin/sh inside the chroot, with /proc, in a private
@@ -158,17 +156,7 @@ guest() {
 	for g in "$@"; do
 		log=$B/guest-$tag-$g.log
 		KERNEL=$kernel APPEND="SUITE=$g" tests/rig/run-guest.sh "$B/initrd-$tag.gz" "$log"
-		grep -E '^(not )?ok ' "$log" | sed "s/^\(not ok\|ok\) [0-9-]* */\1 - [$tag\/$g] /" | tee -a "$results"
-		# checks the guest could not make: listed, never counted as passes
-		grep -E '^# SKIP' "$log" | sed "s/^# SKIP -* */# SKIP - [$tag\/$g] /" >>"$results"
-		grep -q '^not ok' "$log" && grep -E '^#' "$log" | sed "s/^/[$tag\/$g] /"
-		if grep -q '^VCN-GUEST-DONE' "$log"; then ok "[$tag/$g] guest ran to the end"
-		else notok "[$tag/$g] guest ran to the end (see $log)"; tail -n 40 "$log" | sed 's/^/#   /'; fi
-		if grep -E '^\[ *[0-9]+\.[0-9]+\] .*(BUG:|WARNING:|Oops|Call Trace|Kernel panic|general protection|UBSAN|KASAN)' "$log" | head -n 20 | sed 's/^/#   /' | grep .; then
-			notok "[$tag/$g] serial console shows no kernel splat"
-		else
-			ok "[$tag/$g] serial console shows no kernel splat"
-		fi
+		vcn_collect "$log" "$tag/$g"
 	done
 }
 [ -f "$ko61" ] && guest "deb-$KREL" "$KREL" "$VMLINUX" "" "$ko61" deploy

@@ -29,6 +29,7 @@ echo "== kernel $KREL, scratch $B"
 
 results=$B/results.tap
 : >"$results"
+. tests/rig/collect.sh
 ok() { echo "ok - $*" | tee -a "$results"; }
 notok() { echo "not ok - $*" | tee -a "$results"; }
 step() { what=$1; shift; if "$@" >"$B/step.log" 2>&1; then ok "$what"; else notok "$what"; sed 's/^/#   /' "$B/step.log" | tail -n 40; fi; }
@@ -110,7 +111,7 @@ step "test programs build (static, -Wall -Werror)" sh -c "\
 	gcc -static -O2 -pthread -Wall -Wextra -Werror -Iinclude -o $B/fuzz tests/fuzz.c && \
 	gcc -static -O2 -pthread -Wall -Wextra -Werror -Iinclude -o $B/stress tests/stress.c && \
 	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/fail_nth tests/fail_nth.c"
-SPLAT='^\[ *[0-9]+\.[0-9]+\] .*(BUG:|WARNING:|Oops|Call Trace|Kernel panic|general protection|UBSAN|KASAN|kmemleak:.*leak)'
+SPLAT=$VCN_SPLAT
 
 # boot_one TAG NAME APPEND: one guest. A kernel splat before the suite even
 # started (seen now and then on the debug kernel under TCG: an early
@@ -144,27 +145,12 @@ boot_one() {
 	done
 }
 
-# collect TAG NAME: a finished guest's TAP lines, and whether it ran to the
-# end without a kernel splat on its console (the fail-nth guest provokes the
-# kernel's own allocation-failure reports and filters them itself)
+# collect TAG NAME: a finished guest's results (tests/rig/collect.sh); the
+# fail-nth guest provokes the kernel's own allocation-failure reports and
+# filters them itself
 collect() {
-	tag=$1 g=$2 log=$B/guest-$1-$2.log
-	grep -E '^(not )?ok ' "$log" | sed "s/^\(not ok\|ok\) [0-9-]* */\1 - [$tag\/$g] /" >>"$results"
-	# checks the guest could not make: listed and counted, never passes
-	grep -E '^# SKIP' "$log" | sed "s/^# SKIP -* */# SKIP - [$tag\/$g] /" >>"$results"
-	grep -E '^(not )?ok |^#' "$log" | sed "s/^/[$tag\/$g] /"
-	if grep -q '^VCN-GUEST-DONE' "$log"; then
-		ok "[$tag/$g] guest ran to the end" >/dev/null
-	else
-		notok "[$tag/$g] guest ran to the end (crash, oops or timeout: see $log)" >/dev/null
-		tail -n 60 "$log" | sed 's/^/#   /'
-	fi
-	[ "$g" = failnth ] && return
-	if grep -E "$SPLAT" "$log"; then
-		notok "[$tag/$g] serial console shows no kernel splat" >/dev/null
-	else
-		ok "[$tag/$g] serial console shows no kernel splat" >/dev/null
-	fi
+	if [ "$2" = failnth ]; then vcn_collect "$B/guest-$1-$2.log" "$1/$2" nosplat
+	else vcn_collect "$B/guest-$1-$2.log" "$1/$2"; fi
 }
 
 # boot_guests TAG KERNEL KREL KO MODROOT SUITE...: the suites' guests, two at a
@@ -242,11 +228,6 @@ for flavour in $FLAVOURS; do
 	esac
 done
 
-passed=$(grep -c '^ok ' "$results")
-failed=$(grep -c '^not ok ' "$results")
-skipped=$(grep -c '^# SKIP' "$results")
 echo "== failures:"; grep '^not ok ' "$results" || echo "   none"
-[ "$skipped" = 0 ] || { echo "== skipped ($skipped, not counted as passed):"; grep '^# SKIP' "$results"; }
 echo "== $KREL, $(( $(date +%s) - t0 )) s, logs in $B"
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
+vcn_summary
