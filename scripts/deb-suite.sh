@@ -4,16 +4,19 @@
 #   Reads another Debian suite (bookworm-backports, trixie-backports, ...)
 #   through a private apt state: the machine's apt sources, preferences and
 #   installed packages are never touched, and nothing is installed. The
-#   archive address is taken from the machine's own apt sources. `extract`
+#   archive address is taken from the machine's own apt sources (for a
+#   *-security suite, the security archive's address there). `extract`
 #   downloads and unpacks with dpkg-deb -x. Cache: $VCN_CACHE/deb-suite.
 set -euo pipefail
 [ $# -ge 2 ] || { sed -n '3,9p' "$0"; exit 2; }
 suite=$1 cmd=$2
 shift 2
 root=${VCN_CACHE:-/var/cache/vfio-cdev-noiommu}/deb-suite/$suite
-uri=$(awk '/^URIs:/ && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
-[ -n "$uri" ] || uri=$(awk '/^deb / && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
-[ -n "$uri" ] || { echo "deb-suite: no Debian archive address in the apt sources" >&2; exit 1; }
+# the security archive serves only the *-security suites, the main one the rest
+case $suite in *-security) want='~' ;; *) want='!~' ;; esac
+uri=$(awk "/^URIs:/ && \$2 $want /security/ {print \$2; exit}" /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
+[ -n "$uri" ] || uri=$(awk "/^deb / && \$2 $want /security/ {print \$2; exit}" /etc/apt/sources.list 2>/dev/null || true)
+[ -n "$uri" ] || { echo "deb-suite: no Debian archive address for $suite in the apt sources" >&2; exit 1; }
 mkdir -p "$root/lists/partial" "$root/archives/partial" "$root/etc/preferences.d" "$root/etc/sources.list.d"
 echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $suite main" >"$root/etc/sources.list"
 : >"$root/status"

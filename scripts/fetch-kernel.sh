@@ -8,14 +8,21 @@
 #     KERNEL=        an ELF vmlinux (or the bzImage) for tests/rig/run-guest.sh
 #     MODROOT=       a dir whose lib/modules/KREL has its modules (vfio-pci, ...)
 #     BUILD_WRAPPER= command prefix that runs a build in the kernel's chroot, or empty
+#     KMODS=         the modules its module root was made with
+#     SUITE=         the Debian suite it came from
 #   KSPEC: 6.1 6.1-rt 6.1-cloud (the machine's own suite), 6.12 6.12-rt
-#   (bookworm-backports), 7.3 (trixie-backports: its kbuild needs trixie's
-#   glibc, so it is unpacked into a trixie chroot made with debootstrap).
+#   (bookworm-backports), 6.12-deb12 (Debian 12's security-updated 6.12, the
+#   linux-6.12 source in bookworm-security), 13 13-rt (Debian 13's stock
+#   6.12, the newer of trixie and trixie-security), 7.3 (trixie-backports).
+#   Trixie's kbuild needs trixie's glibc and gcc-14: its headers are
+#   unpacked into a trixie chroot made with debootstrap. Always the newest
+#   ABI the suites offer now: nothing is pinned.
 #   fetch-kernel.sh search SUITE REGEX: package names of another suite.
 # Nothing is installed from another suite: .debs are unpacked with dpkg-deb -x
 # under $VCN_CACHE (default /var/cache/vfio-cdev-noiommu)/kernels/; a second
 # run reuses them. Runs as root, non-interactive. Env: VCN_KMODS (modules and
-# their dependencies made loadable by busybox insmod, default "vfio-pci nvme"),
+# their dependencies made loadable by busybox insmod, default "vfio-pci nvme
+# pci-pf-stub aer_inject"; those the kernel lacks are left out),
 # VCN_REFRESH=1 (redo even if cached).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -39,6 +46,15 @@ suite_cache() {
 aq() { local s=$1; shift; if [ "$s" = host ]; then apt-cache "$@"; else suite_cache "$s" "$@"; fi; }
 # newest package name matching the extended regex
 newest() { aq "$1" search --names-only "$2" | awk '{print $1}' | grep -E "$2" | sort -V | tail -n1; }
+# newest_of REGEX SUITE...: "SUITE PACKAGE" for the newest match in any SUITE
+newest_of() {
+	local re=$1 s p; shift
+	for s in "$@"; do
+		"$here/deb-suite.sh" "$s" update >&2
+		p=$(newest "$s" "$re")
+		[ -n "$p" ] && echo "$p $s"
+	done | sort -V | tail -n1 | awk '{print $2, $1}'
+}
 # a package's direct dependencies that are kernel build pieces
 kdeps() {
 	aq "$1" show "$2" 2>/dev/null | sed -n 's/^Depends: //p' | head -n1 | tr ',|' '\n\n' |
@@ -93,7 +109,8 @@ mk_modroot() {
 	rm -rf "$out"; mkdir -p "$om"
 	cp "$sm"/modules.order "$sm"/modules.builtin* "$om/" 2>/dev/null || true
 	for m in $kmods; do
-		modprobe -d "$src" -S "$krel" --show-depends "$m" | awk '$1=="insmod"{print $2}'
+		{ modprobe -d "$src" -S "$krel" --show-depends "$m" 2>/dev/null || true; } |
+			awk '$1=="insmod"{print $2}'
 	done | sort -u | while read -r p; do
 		rel=${p#"$sm"/}; mkdir -p "$om/$(dirname "$rel")"
 		case $p in
@@ -152,24 +169,31 @@ if [ "$cmd" = search ]; then
 fi
 kspec=$cmd
 kc=$cache/kernels/$kspec
-kmods=${VCN_KMODS:-vfio-pci nvme}
+# the suites' modules: the first two are needed, the others where the
+# kernel has them (6.12 and later have no aer_inject)
+kmods=${VCN_KMODS:-vfio-pci nvme pci-pf-stub aer_inject}
 # cached: the kernel, and every module of VCN_KMODS in its module root
 cached() {
 	(. "$kc/env" && [ -e "$KERNEL" ] && [ -d "$MODROOT/lib/modules/$KREL" ] &&
-		for m in $kmods; do modprobe -d "$MODROOT" -S "$KREL" --show-depends "$m" >/dev/null 2>&1 || exit 1; done)
+		[ "${KMODS:-}" = "$kmods" ] &&
+		for m in vfio-pci nvme; do modprobe -d "$MODROOT" -S "$KREL" --show-depends "$m" >/dev/null 2>&1 || exit 1; done)
 }
-if [ -z "${VCN_REFRESH:-}" ] && [ -s "$kc/env" ] && cached; then
+# reuse KREL: done, if the cache holds exactly KREL, the newest the suite
+# offers now (a new ABI in the archive is fetched, never an old one reused)
+reuse() {
+	[ -z "${VCN_REFRESH:-}" ] && [ -s "$kc/env" ] && [ "$(. "$kc/env" && echo "$KREL")" = "$1" ] && cached || return 0
 	if [ -n "$out" ]; then cp "$kc/env" "$out"; else cat "$kc/env"; fi
 	exit 0
-fi
+}
 mkdir -p "$kc"
-wrapper=
+wrapper= s=bookworm
 case $kspec in
 6.1)
 	krel=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sed 's|.*/linux-headers-||' |
 		grep -Ev -- '-(rt|cloud)-amd64$' | sort -V | while read -r r; do
 		[ -e "/boot/vmlinuz-$r" ] && echo "$r"; done | tail -n1)
 	[ -n "$krel" ] || die "no installed Debian 6.1 kernel with headers (apt-get install linux-image-amd64 linux-headers-amd64)"
+	reuse "$krel"
 	kdir=/usr/src/linux-headers-$krel
 	kernel=$(mk_kernel "/boot/vmlinuz-$krel" "$cache/vmlinux-$krel")
 	modroot=/ ;;
@@ -178,6 +202,7 @@ case $kspec in
 	hdr=$(aq host depends "linux-headers-$flav" 2>/dev/null | awk '/Depends: linux-headers-/{print $2; exit}')
 	[ -n "$hdr" ] || die "no linux-headers-$flav in the machine's apt lists (apt-get update?)"
 	krel=${hdr#linux-headers-}
+	reuse "$krel"
 	rm -rf "$kc/root"
 	fetch host "$kc" "linux-image-$krel" "$hdr" $(kdeps host "$hdr")
 	fixup_tree "$kc/root"
@@ -190,6 +215,7 @@ case $kspec in
 	hdr=$(newest "$s" "^linux-headers-6\.12\.[0-9]+\+deb[0-9.]+-$flav\$")
 	[ -n "$hdr" ] || die "no 6.12 $flav headers in $s"
 	krel=${hdr#linux-headers-}
+	reuse "$krel"
 	img=linux-image-$krel-unsigned
 	aq "$s" show "$img" >/dev/null 2>&1 || img=linux-image-$krel
 	rm -rf "$kc/root"
@@ -198,12 +224,47 @@ case $kspec in
 	kdir=$kc/root/usr/src/linux-headers-$krel
 	kernel=$(mk_kernel "$kc/root/boot/vmlinuz-$krel" "$kc/vmlinux-$krel")
 	modroot=$(mk_modroot "$kc/root" "$krel" "$kc/modroot") ;;
+6.12-deb12)
+	set -- $(newest_of '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' bookworm-security)
+	[ $# = 2 ] || die "no 6.12 +deb12 headers in bookworm-security"
+	s=$1 hdr=$2 krel=${2#linux-headers-}
+	reuse "$krel"
+	img=linux-image-$krel-unsigned
+	aq "$s" show "$img" >/dev/null 2>&1 || img=linux-image-$krel
+	rm -rf "$kc/root"
+	fetch "$s" "$kc" "$img" "$hdr" $(kdeps "$s" "$hdr")
+	fixup_tree "$kc/root"
+	kdir=$kc/root/usr/src/linux-headers-$krel
+	kernel=$(mk_kernel "$kc/root/boot/vmlinuz-$krel" "$kc/vmlinux-$krel")
+	modroot=$(mk_modroot "$kc/root" "$krel" "$kc/modroot") ;;
+13|13-rt)
+	flav=${kspec#13}; flav=${flav#-}; flav=${flav:+$flav-}amd64
+	set -- $(newest_of "^linux-headers-6\.12\.[0-9]+\+deb13-$flav\$" trixie trixie-security)
+	[ $# = 2 ] || die "no 6.12 +deb13 $flav headers in trixie or trixie-security"
+	s=$1 hdr=$2 krel=${2#linux-headers-}
+	reuse "$krel"
+	mk_chroot
+	img=linux-image-$krel-unsigned
+	aq "$s" show "$img" >/dev/null 2>&1 || img=linux-image-$krel
+	rm -rf "$kc/root" "$kc/hdr"
+	fetch "$s" "$kc" "$img"
+	fetch "$s" "$kc/hdr" "$hdr" $(kdeps "$s" "$hdr")
+	cp -a "$kc/hdr/root/." "$chroot_dir/"
+	kdir=/usr/src/linux-headers-$krel
+	[ -d "$chroot_dir$kdir" ] || die "headers did not land in the chroot"
+	mr=$kc/root; [ -d "$mr/lib/modules/$krel" ] || mr=$kc/root/usr
+	vmlinuz=$kc/root/boot/vmlinuz-$krel
+	[ -f "$vmlinuz" ] || die "no vmlinuz in $img"
+	kernel=$(mk_kernel "$vmlinuz" "$kc/vmlinux-$krel")
+	modroot=$(mk_modroot "$mr" "$krel" "$kc/modroot")
+	wrapper=$chroot_dir/.vcn-run ;;
 7.3)
 	s=trixie-backports; flav=amd64
 	"$here/deb-suite.sh" "$s" update >&2
 	hdr=$(newest "$s" "^linux-headers-7\.3\.[0-9]+\+deb[0-9.]+-$flav\$")
 	[ -n "$hdr" ] || die "no 7.3 $flav headers in $s"
 	krel=${hdr#linux-headers-}
+	reuse "$krel"
 	mk_chroot
 	# image, base and modules on the host side (booted, packed into the initramfs)
 	rm -rf "$kc/root"
@@ -220,9 +281,9 @@ case $kspec in
 	kernel=$(mk_kernel "$vmlinuz" "$kc/vmlinux-$krel")
 	modroot=$(mk_modroot "$mr" "$krel" "$kc/modroot")
 	wrapper=$chroot_dir/.vcn-run ;;
-*) die "unknown KSPEC '$kspec' (6.1 6.1-rt 6.1-cloud 6.12 6.12-rt 7.3)" ;;
+*) die "unknown KSPEC '$kspec' (6.1 6.1-rt 6.1-cloud 6.12 6.12-rt 6.12-deb12 13 13-rt 7.3)" ;;
 esac
-printf 'KREL=%s\nKDIR=%s\nKERNEL=%s\nMODROOT=%s\nBUILD_WRAPPER=%s\n' \
-	"$krel" "$kdir" "$kernel" "$modroot" "$wrapper" >"$kc/env.tmp"
+printf 'KREL=%s\nKDIR=%s\nKERNEL=%s\nMODROOT=%s\nBUILD_WRAPPER=%s\nKMODS="%s"\nSUITE=%s\n' \
+	"$krel" "$kdir" "$kernel" "$modroot" "$wrapper" "$kmods" "$s" >"$kc/env.tmp"
 mv "$kc/env.tmp" "$kc/env"
 if [ -n "$out" ]; then cp "$kc/env" "$out"; else cat "$kc/env"; fi

@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # matrix.sh [KSPEC...] - the module on several Debian kernels.
-#   KSPEC: 6.1 6.1-rt 6.1-cloud 6.12 6.12-rt 7.3 (default: all), see
+#   KSPEC: 6.1 6.1-rt 6.1-cloud 6.12 6.12-rt 6.12-deb12 13 13-rt 7.3
+#   (default: all), see
 #   scripts/fetch-kernel.sh. For each: fetch the kernel (cached), build the
-#   module with W=1 in a scratch copy of the source (never in the tree; 7.3
-#   inside its trixie chroot), run sparse (C=2) when the kernel's kbuild accepts
+#   module with W=1 in a scratch copy of the source (never in the tree; 13
+#   and 7.3 inside the trixie chroot), run sparse (C=2) when the kernel's kbuild accepts
 #   the machine's sparse, then boot the kernel in the QEMU rig, one guest at a
 #   time: tests/guest/suite.sh (no IOMMU), tests/guest/iommu.sh
 #   (intel-iommu) and tests/guest/deploy.sh (modprobe.d, udev, the tool).
@@ -15,7 +16,7 @@
 set -u
 cd "$(dirname "$0")/.."
 top=$(pwd)
-specs=${*:-6.1 6.1-rt 6.1-cloud 6.12 6.12-rt 7.3}
+specs=${*:-6.1 6.1-rt 6.1-cloud 6.12 6.12-rt 6.12-deb12 13 13-rt 7.3}
 B=${VCN_BUILD:-/var/tmp/vcn-matrix}
 rm -rf "$B"; mkdir -p "$B/bin"
 results=$B/results.tap table=$B/table
@@ -43,13 +44,15 @@ else notok "[host] test programs build (static, -Wall -Werror)"; fi
 for k in $specs; do
 	t0=$(date +%s)
 	kb=$B/$k; mkdir -p "$kb"
-	krel=? flav=${k#*-}; [ "$flav" = "$k" ] && flav=amd64 || flav=$flav-amd64
+	krel=? SUITE=? cc=?
 	warn=- sp=- ko=
 	row() { # passed/failed of this kernel's lines, then the table row
-		local p f
+		local p f s flav
 		p=$(grep -c "^ok - \[$k[]/]" "$results"); f=$(grep -c "^not ok - \[$k[]/]" "$results")
-		printf '%-22s %-11s %-5s %-6s %6s %6s %5ss\n' "$krel" "$flav" "$warn" "$sp" "$p" "$f" \
-			"$(( $(date +%s) - t0 ))" >>"$table"
+		s=$(grep -c "^# SKIP - \[$k[]/]" "$results")
+		flav=$(echo "$krel" | sed -n 's/.*-\(rt-amd64\|cloud-amd64\|amd64\)$/\1/p')
+		printf '%-24s %-18s %-11s %-8s %-5s %-6s %6s %6s %7s %5ss\n' "$krel" "$SUITE" "${flav:-?}" "$cc" \
+			"$warn" "$sp" "$p" "$f" "$s" "$(( $(date +%s) - t0 ))" >>"$table"
 	}
 	echo "== $k"
 	# ---- fetch ----
@@ -57,6 +60,9 @@ for k in $specs; do
 		# shellcheck disable=SC1091
 		. "$kb/env"
 		krel=$KREL
+		# the compiler the kernel was built with (its config says): the module's
+		cc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\(.*\)"$/\1/p' \
+			"${BUILD_WRAPPER:+$(dirname "$BUILD_WRAPPER")}$KDIR/.config" 2>/dev/null | awk '{print "gcc-" $NF}')
 		ok "[$k] kernel $KREL fetched (KERNEL=$(basename "$KERNEL"))"
 	else
 		notok "[$k] kernel fetched"; tail_log "$kb/fetch.log"; row; continue
@@ -128,6 +134,6 @@ for k in $specs; do
 done
 
 echo "== matrix (logs in $B)"
-printf '%-22s %-11s %-5s %-6s %6s %6s %6s\n' kernel flavour W=1 sparse passed failed time
+printf '%-24s %-18s %-11s %-8s %-5s %-6s %6s %6s %7s %6s\n' kernel suite flavour compiler W=1 sparse passed failed skipped time
 cat "$table"
 vcn_summary
