@@ -44,41 +44,71 @@
 
 bool vcn_write_combine;
 
-/* Does the parameter make @bar write-combining? */
-static bool vcn_bar_wants_wc(struct pci_dev *pdev, unsigned int bar)
+/*
+ * Open: where the MSI-X table and PBA are, read once from a device just
+ * reset and enabled, as vfio-pci does. Read at claim time instead, a
+ * device in reset or in error would answer ~0, and the table would not be
+ * kept uncached.
+ */
+void vcn_barmap_init(struct vcn_device *vdev)
 {
-	unsigned long flags = pci_resource_flags(pdev, bar);
+	struct pci_dev *pdev = vdev->pdev;
+	u32 table = ~0u, pba = ~0u;
+	u16 flags = 0;
+
+	vdev->msix_known = !pdev->msix_cap;
+	vdev->msix_bir[0] = -1;
+	vdev->msix_bir[1] = -1;
+	if (!pdev->msix_cap)
+		return;
+	pci_read_config_word(pdev, pdev->msix_cap + PCI_MSIX_FLAGS, &flags);
+	pci_read_config_dword(pdev, pdev->msix_cap + PCI_MSIX_TABLE, &table);
+	pci_read_config_dword(pdev, pdev->msix_cap + PCI_MSIX_PBA, &pba);
+	if (flags == 0xffff || (table & PCI_MSIX_TABLE_BIR) >= PCI_STD_NUM_BARS ||
+	    (pba & PCI_MSIX_PBA_BIR) >= PCI_STD_NUM_BARS)
+		return;		/* unreadable: no BAR of it will be write-combining */
+	vdev->msix_bir[0] = table & PCI_MSIX_TABLE_BIR;
+	vdev->msix_off[0] = table & PCI_MSIX_TABLE_OFFSET;
+	vdev->msix_len[0] = (u64)((flags & PCI_MSIX_FLAGS_QSIZE) + 1) *
+			    PCI_MSIX_ENTRY_SIZE;
+	vdev->msix_bir[1] = pba & PCI_MSIX_PBA_BIR;
+	vdev->msix_off[1] = pba & PCI_MSIX_PBA_OFFSET;
+	vdev->msix_len[1] = DIV_ROUND_UP((flags & PCI_MSIX_FLAGS_QSIZE) + 1, 64) * 8;
+	vdev->msix_known = true;
+}
+
+/*
+ * Does the parameter make @bar write-combining? Only a prefetchable memory
+ * BAR whose pages are its own (mappable: whole pages, or a sub-page BAR
+ * with the rest of its page reserved): a type covers whole pages, and must
+ * not spill onto a neighbour's registers.
+ */
+static bool vcn_bar_wants_wc(struct vcn_device *vdev, unsigned int bar)
+{
+	unsigned long flags = pci_resource_flags(vdev->pdev, bar);
 
 	return READ_ONCE(vcn_write_combine) && (flags & IORESOURCE_MEM) &&
-	       (flags & IORESOURCE_PREFETCH);
+	       (flags & IORESOURCE_PREFETCH) && vdev->msix_known &&
+	       vcn_bar_mmappable(vdev, bar);
 }
 
 /* the segments of @bar: uncached where the MSI-X table or PBA is */
-static unsigned int vcn_bar_split(struct pci_dev *pdev, unsigned int bar,
+static unsigned int vcn_bar_split(struct vcn_device *vdev, unsigned int bar,
 				  bool wc, struct vcn_barseg *seg)
 {
-	u64 len = pci_resource_len(pdev, bar);
+	u64 len = pci_resource_len(vdev->pdev, bar);
 	u64 off[2] = { 0, 0 }, size[2] = { 0, 0 };
-	u32 table, pba;
-	u16 flags;
+	unsigned int i;
 
 	if (!wc) {
 		seg[0] = (struct vcn_barseg){ 0, len, 0 };
 		return 1;
 	}
-	if (pdev->msix_cap) {
-		pci_read_config_word(pdev, pdev->msix_cap + PCI_MSIX_FLAGS, &flags);
-		pci_read_config_dword(pdev, pdev->msix_cap + PCI_MSIX_TABLE, &table);
-		pci_read_config_dword(pdev, pdev->msix_cap + PCI_MSIX_PBA, &pba);
-		if ((table & PCI_MSIX_TABLE_BIR) == bar) {
-			off[0] = table & PCI_MSIX_TABLE_OFFSET;
-			size[0] = (u64)((flags & PCI_MSIX_FLAGS_QSIZE) + 1) *
-				  PCI_MSIX_ENTRY_SIZE;
-		}
-		if ((pba & PCI_MSIX_PBA_BIR) == bar) {
-			off[1] = pba & PCI_MSIX_PBA_OFFSET;
-			size[1] = DIV_ROUND_UP((flags & PCI_MSIX_FLAGS_QSIZE) + 1, 64) * 8;
-		}
+	for (i = 0; i < 2; i++) {
+		if (vdev->msix_bir[i] != (int)bar)
+			continue;
+		off[i] = vdev->msix_off[i];
+		size[i] = vdev->msix_len[i];
 	}
 	return vcn_barseg_split(len, PAGE_SIZE, off, size, 2, seg);
 }
@@ -93,11 +123,12 @@ static void vcn_barmap_unmap(struct pci_dev *pdev, struct vcn_barmap *bm)
 }
 
 /* map @bar's segments with their types into @bm; all or nothing */
-static int vcn_barmap_map(struct pci_dev *pdev, unsigned int bar, bool wc,
+static int vcn_barmap_map(struct vcn_device *vdev, unsigned int bar, bool wc,
 			  struct vcn_barmap *bm)
 {
+	struct pci_dev *pdev = vdev->pdev;
 	struct vcn_barseg seg[VCN_BARSEG_MAX];
-	unsigned int i, n = vcn_bar_split(pdev, bar, wc, seg);
+	unsigned int i, n = vcn_bar_split(vdev, bar, wc, seg);
 
 	bm->nseg = 0;
 	for (i = 0; i < n; i++) {
@@ -140,7 +171,7 @@ static int vcn_bar_claim_locked(struct vcn_device *vdev, unsigned int bar)
 		pci_warn(pdev, "BAR %u is claimed by someone else (%d)\n", bar, ret);
 		return ret;
 	}
-	ret = vcn_barmap_map(pdev, bar, vcn_bar_wants_wc(pdev, bar), &new);
+	ret = vcn_barmap_map(vdev, bar, vcn_bar_wants_wc(vdev, bar), &new);
 	if (ret) {
 		pci_release_selected_regions(pdev, 1 << bar);
 		return ret;
@@ -171,7 +202,7 @@ int vcn_bar_claim_mmap(struct vcn_device *vdev, unsigned int bar)
 {
 	struct pci_dev *pdev = vdev->pdev;
 	struct vcn_barmap *bm = &vdev->barmap[bar];
-	bool wc = vcn_bar_wants_wc(pdev, bar);
+	bool wc = vcn_bar_wants_wc(vdev, bar);
 	int ret;
 
 	mutex_lock(&vdev->barmap_lock);
@@ -190,7 +221,7 @@ int vcn_bar_claim_mmap(struct vcn_device *vdev, unsigned int bar)
 	 */
 	down_write(&vdev->memory_lock);
 	vcn_barmap_unmap(pdev, bm);
-	ret = vcn_barmap_map(pdev, bar, wc, bm);
+	ret = vcn_barmap_map(vdev, bar, wc, bm);
 	if (ret)
 		memset(bm, 0, sizeof(*bm));
 	up_write(&vdev->memory_lock);

@@ -58,6 +58,7 @@ int vcn_pci_open(struct vcn_device *vdev)
 	}
 	vcn_config_init(vdev);
 	vcn_mmap_reserve(vdev);
+	vcn_barmap_init(vdev);
 	return 0;
 }
 

@@ -17,7 +17,8 @@
  *     vcn_device.memory_lock (rwsem: BAR access and mmap faults vs. anything
  *                           that turns memory decode off; pci_mmap.c)
  *     vcn_device.barmap_lock (mutex: claiming BARs; pci_barmap.c; also
- *                           taken under mmap_lock by mmap() and vma close)
+ *                           taken under mmap_lock by mmap() and by a vma's
+ *                           open (split, fork) and close)
  *       vcn_device.memory_lock (write: a claimed BAR's kernel mapping
  *                           changes, e.g. to write-combining)
  *     vcn_ctx.lock         (mutex, per context: the object graph, attach counts)
@@ -271,6 +272,10 @@ struct vcn_device {
 	 */
 	struct mutex barmap_lock;
 	struct vcn_barmap barmap[PCI_STD_NUM_BARS];
+	/* the MSI-X table [0] and PBA [1]: BAR (-1: none), offset, bytes; at open */
+	int msix_bir[2];
+	u64 msix_off[2], msix_len[2];
+	bool msix_known;		/* no MSI-X, or its layout was readable */
 	/* the rest of the page of a sub-page BAR, while open (pci_mmap.c) */
 	struct resource subpage[PCI_STD_NUM_BARS];
 
@@ -353,6 +358,7 @@ ssize_t vcn_region_rw(struct vcn_device *vdev, char __user *buf,
 
 /* pci_barmap.c */
 extern bool vcn_write_combine;
+void vcn_barmap_init(struct vcn_device *vdev);
 int vcn_bar_claim(struct vcn_device *vdev, unsigned int bar);
 int vcn_bar_claim_mmap(struct vcn_device *vdev, unsigned int bar);
 void vcn_bar_mmap_count(struct vcn_device *vdev, unsigned int bar, int delta);
