@@ -425,7 +425,8 @@ static int wait_recovered(int n)
 
 static void aer_log_counts(const char *bdf, int c[3])
 {
-	c[0] = klog_count(bdf, "PCIe Bus Error: severity=Uncorrected (Non-Fatal)");
+	/* "Uncorrected" until 6.x, then "Uncorrectable" */
+	c[0] = klog_count(bdf, "PCIe Bus Error: severity=Uncorrect");
 	c[1] = klog_count(bdf, "CmpltAbrt");
 	c[2] = klog_count(RECOVERED, "");
 }

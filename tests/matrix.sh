@@ -50,8 +50,13 @@ for k in $specs; do
 		local p f s flav
 		p=$(grep -c "^ok - \[$k[]/]" "$results"); f=$(grep -c "^not ok - \[$k[]/]" "$results")
 		s=$(grep -c "^# SKIP - \[$k[]/]" "$results")
-		flav=$(echo "$krel" | sed -n 's/.*-\(rt-amd64\|cloud-amd64\|amd64\)$/\1/p')
-		printf '%-24s %-18s %-11s %-8s %-5s %-6s %6s %6s %7s %5ss\n' "$krel" "$SUITE" "${flav:-?}" "$cc" \
+		case $krel in
+		*-rt-amd64) flav=rt-amd64 ;;
+		*-cloud-amd64) flav=cloud-amd64 ;;
+		*-amd64) flav=amd64 ;;
+		*) flav=? ;;
+		esac
+		printf '%-24s %-18s %-11s %-8s %-5s %-6s %6s %6s %7s %5ss\n' "$krel" "$SUITE" "$flav" "$cc" \
 			"$warn" "$sp" "$p" "$f" "$s" "$(( $(date +%s) - t0 ))" >>"$table"
 	}
 	echo "== $k"
