@@ -175,7 +175,7 @@ kmods=${VCN_KMODS:-vfio-pci nvme pci-pf-stub aer_inject}
 # cached: the kernel, and every module of VCN_KMODS in its module root
 cached() {
 	(. "$kc/env" && [ -e "$KERNEL" ] && [ -d "$MODROOT/lib/modules/$KREL" ] &&
-		[ "${KMODS:-}" = "$kmods" ] &&
+		[ "${KMODS:-}" = "$kmods" ] && [ -n "${SUITE:-}" ] &&
 		for m in vfio-pci nvme; do modprobe -d "$MODROOT" -S "$KREL" --show-depends "$m" >/dev/null 2>&1 || exit 1; done)
 }
 # reuse KREL: done, if the cache holds exactly KREL, the newest the suite
