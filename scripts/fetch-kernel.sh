@@ -209,24 +209,14 @@ case $kspec in
 	kdir=$kc/root/usr/src/linux-headers-$krel
 	kernel=$(mk_kernel "$kc/root/boot/vmlinuz-$krel" "$kc/vmlinux-$krel")
 	modroot=$(mk_modroot "$kc/root" "$krel" "$kc/modroot") ;;
-6.12|6.12-rt)
-	s=bookworm-backports; flav=${kspec#6.12}; flav=${flav#-}; flav=${flav:+$flav-}amd64
-	"$here/deb-suite.sh" "$s" update >&2
-	hdr=$(newest "$s" "^linux-headers-6\.12\.[0-9]+\+deb[0-9.]+-$flav\$")
-	[ -n "$hdr" ] || die "no 6.12 $flav headers in $s"
-	krel=${hdr#linux-headers-}
-	reuse "$krel"
-	img=linux-image-$krel-unsigned
-	aq "$s" show "$img" >/dev/null 2>&1 || img=linux-image-$krel
-	rm -rf "$kc/root"
-	fetch "$s" "$kc" "$img" "$hdr" $(kdeps "$s" "$hdr")
-	fixup_tree "$kc/root"
-	kdir=$kc/root/usr/src/linux-headers-$krel
-	kernel=$(mk_kernel "$kc/root/boot/vmlinuz-$krel" "$kc/vmlinux-$krel")
-	modroot=$(mk_modroot "$kc/root" "$krel" "$kc/modroot") ;;
-6.12-deb12)
-	set -- $(newest_of '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' bookworm-security)
-	[ $# = 2 ] || die "no 6.12 +deb12 headers in bookworm-security"
+6.12|6.12-rt|6.12-deb12)
+	# bookworm-backports' 6.12, or Debian 12's own linux-6.12 (security)
+	case $kspec in
+	6.12-deb12) suites=bookworm-security flav=amd64 ;;
+	*) suites=bookworm-backports flav=${kspec#6.12}; flav=${flav#-}; flav=${flav:+$flav-}amd64 ;;
+	esac
+	set -- $(newest_of "^linux-headers-6\.12\.[0-9]+\+deb[0-9.]+-$flav\$" $suites)
+	[ $# = 2 ] || die "no 6.12 $flav headers in $suites"
 	s=$1 hdr=$2 krel=${2#linux-headers-}
 	reuse "$krel"
 	img=linux-image-$krel-unsigned
