@@ -93,6 +93,15 @@ static const char *vcn_cur;
 #define ASSERT_TRUE(c)		do { if (!EXPECT_TRUE(c)) exit(1); } while (0)
 #define ASSERT_EQ(a, b)		do { if (!EXPECT_EQ(a, b)) exit(1); } while (0)
 
+/* the device a test runs on, named by the suite in environment variable @name */
+static inline const char *vcn_env_bdf(const char *name)
+{
+	const char *b = getenv(name);
+
+	ASSERT_TRUE(b && *b);
+	return b;
+}
+
 /* Runs every test (or those matching argv patterns); returns failures. */
 static int vcn_run_tests(int argc, char **argv)
 {

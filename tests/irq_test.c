@@ -23,6 +23,7 @@
 
 #include "harness.h"
 #include "vcn_dev.h"
+#include "vcn_pci.h"
 
 #define EDU_IRQ_STATUS		0x24
 #define EDU_IRQ_RAISE		0x60	/* ORs the value into IRQ_STATUS */
@@ -31,14 +32,6 @@
 #define QUIET_MS		300	/* long enough for a stray one to show */
 
 #define PCI_ERR_UNC_COMP_ABORT	0x00008000	/* non-fatal by default */
-
-static const char *env_bdf(const char *name)
-{
-	const char *b = getenv(name);
-
-	ASSERT_TRUE(b && *b);
-	return b;
-}
 
 /* the kernel's idea of the device's legacy interrupt: sysfs "irq" */
 static int sysfs_irq(const char *bdf)
@@ -154,7 +147,7 @@ static void unmask(struct edu *e)
 
 TEST(intx_shared_line_each_device_gets_its_own)
 {
-	const char *a_bdf = env_bdf("VCN_EDU_BDF"), *b_bdf = env_bdf("VCN_EDU3_BDF");
+	const char *a_bdf = vcn_env_bdf("VCN_EDU_BDF"), *b_bdf = vcn_env_bdf("VCN_EDU3_BDF");
 	struct edu a, b;
 
 	int irq = shared_irq(a_bdf, b_bdf);
@@ -240,7 +233,7 @@ static void expect_a_works(struct edu *a)
  */
 TEST(intx_shared_line_with_an_idle_or_unbound_neighbour)
 {
-	const char *a_bdf = env_bdf("VCN_EDU_BDF"), *b_bdf = env_bdf("VCN_EDU3_BDF");
+	const char *a_bdf = vcn_env_bdf("VCN_EDU_BDF"), *b_bdf = vcn_env_bdf("VCN_EDU3_BDF");
 	struct edu a;
 
 	int irq = shared_irq(a_bdf, b_bdf);
@@ -290,17 +283,9 @@ static unsigned long irq_count(int irq)
 /* the device's own command or status register, through sysfs */
 static uint16_t hw_cfg16(const char *bdf, unsigned int off)
 {
-	char p[128];
-	uint16_t v = 0xffff;
-	int fd;
+	uint16_t v;
 
-	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/config", bdf);
-	fd = open(p, O_RDONLY);
-	if (fd < 0 || pread(fd, &v, 2, off) != 2)
-		v = 0xffff;
-	if (fd >= 0)
-		close(fd);
-	return v;
+	return vcn_sysfs_cfg(bdf, off, &v, 2, 0) ? 0xffff : v;
 }
 
 /*
@@ -312,7 +297,7 @@ static uint16_t hw_cfg16(const char *bdf, unsigned int off)
  */
 TEST(intx_disable_reaches_the_device_when_intx_is_unused)
 {
-	const char *a_bdf = env_bdf("VCN_EDU_BDF"), *b_bdf = env_bdf("VCN_EDU3_BDF");
+	const char *a_bdf = vcn_env_bdf("VCN_EDU_BDF"), *b_bdf = vcn_env_bdf("VCN_EDU3_BDF");
 	unsigned long before;
 	struct vcn_dev a;
 	struct edu b;
@@ -444,7 +429,7 @@ static void expect_device_usable(struct vcn_dev *d, uint32_t id)
 
 TEST(aer_error_signals_the_err_eventfd)
 {
-	const char *bdf = env_bdf("VCN_AER_BDF");
+	const char *bdf = vcn_env_bdf("VCN_AER_BDF");
 	int before[3], after[3], efd, m1 = -1, i;
 	struct vfio_irq_info ii;
 	struct vcn_dev d;

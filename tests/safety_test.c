@@ -44,14 +44,6 @@
 #define PCI_SRIOV_NUM_VF	0x10
 #define PCI_COMMAND_INTX_DISABLE 0x400
 
-static const char *env_bdf(const char *name)
-{
-	const char *b = getenv(name);
-
-	ASSERT_TRUE(b && *b);
-	return b;
-}
-
 static uint16_t hw16(const char *bdf, unsigned int off)
 {
 	uint16_t v = 0xdead;
@@ -113,7 +105,7 @@ static unsigned int find_ecap(struct vcn_dev *d, uint16_t id)
  */
 TEST(pcie_flr_through_config_space_goes_through_the_core)
 {
-	const char *bdf = env_bdf("VCN_NVME_BDF");
+	const char *bdf = vcn_env_bdf("VCN_NVME_BDF");
 	uint32_t bar0, cap_lo, v, hwcmd;
 	volatile uint32_t *bar;
 	uint8_t exp, msix;
@@ -157,7 +149,7 @@ TEST(pcie_flr_through_config_space_goes_through_the_core)
 
 TEST(pcie_device_control_policy)
 {
-	const char *bdf = env_bdf("VCN_NVME_BDF");
+	const char *bdf = vcn_env_bdf("VCN_NVME_BDF");
 	uint16_t ctl, hw, v;
 	struct vcn_dev d;
 	uint8_t exp;
@@ -211,7 +203,7 @@ TEST(pcie_device_control_policy)
 
 TEST(sriov_capability_is_read_only)
 {
-	const char *bdf = env_bdf("VCN_SRIOV_BDF");
+	const char *bdf = vcn_env_bdf("VCN_SRIOV_BDF");
 	uint16_t ctl, nvf;
 	struct vcn_dev d;
 	unsigned int sr;
@@ -256,7 +248,7 @@ static unsigned int sysfs_hex(const char *bdf, const char *file)
 
 TEST(vf_ids_and_memory_decode)
 {
-	const char *bdf = env_bdf("VCN_VF_BDF");
+	const char *bdf = vcn_env_bdf("VCN_VF_BDF");
 	volatile uint32_t *bar;
 	uint16_t cmd, id[2];
 	struct vcn_dev d;
@@ -294,7 +286,7 @@ TEST(vf_ids_and_memory_decode)
 
 TEST(master_bus_mastering_is_not_restored_at_close)
 {
-	const char *bdf = env_bdf("VCN_EDU_BDF");
+	const char *bdf = vcn_env_bdf("VCN_EDU_BDF");
 	struct vcn_dev d;
 	uint16_t cmd = hw16(bdf, 4);
 
@@ -333,7 +325,7 @@ static int set_msi_raw(struct vcn_dev *d, unsigned int count, const int *fds)
 
 TEST(msi_more_vectors_than_the_platform_gives)
 {
-	const char *bdf = env_bdf("VCN_MSI_BDF");
+	const char *bdf = vcn_env_bdf("VCN_MSI_BDF");
 	struct vfio_irq_info info;
 	int efds[4], i, ret;
 	struct vcn_dev d;
@@ -377,7 +369,7 @@ static int iomem_has(const char *what)
 
 TEST(subpage_bar_is_mmappable_with_its_page_reserved)
 {
-	const char *bdf = env_bdf("VCN_SUBPAGE_BDF");
+	const char *bdf = vcn_env_bdf("VCN_SUBPAGE_BDF");
 	struct vfio_region_info ri;
 	volatile uint8_t *p;
 	struct vcn_dev d;
@@ -424,7 +416,7 @@ static int lockdown_raise(void)
 
 TEST(lockdown_raised_after_bind_refuses_open_bind_and_mmap)
 {
-	const char *bdf = env_bdf("VCN_EDU_BDF");
+	const char *bdf = vcn_env_bdf("VCN_EDU_BDF");
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
 	const char *node = vcn_dev_node(bdf);

@@ -21,14 +21,6 @@
 #define PARAM	"/sys/module/vfio_cdev_noiommu/parameters/write_combine"
 #define PAT_LIST	"/sys/kernel/debug/x86/pat_memtype_list"
 
-static const char *env_bdf(const char *name)
-{
-	const char *b = getenv(name);
-
-	ASSERT_TRUE(b && *b);
-	return b;
-}
-
 static int set_wc(int on)
 {
 	int fd = open(PARAM, O_WRONLY);
@@ -142,7 +134,7 @@ static void check_data(struct vcn_dev *d, volatile uint32_t *p, uint32_t seed)
 
 TEST(wc_off_by_default_every_bar_is_uncached)
 {
-	const char *bdf = env_bdf("VCN_WC_BDF");
+	const char *bdf = vcn_env_bdf("VCN_WC_BDF");
 	volatile uint32_t *p;
 	struct vcn_dev d;
 	char v = 0;
@@ -165,7 +157,7 @@ TEST(wc_off_by_default_every_bar_is_uncached)
 
 TEST(wc_on_prefetchable_bar_only)
 {
-	const char *bdf = env_bdf("VCN_WC_BDF"), *edu = env_bdf("VCN_EDU_BDF");
+	const char *bdf = vcn_env_bdf("VCN_WC_BDF"), *edu = vcn_env_bdf("VCN_EDU_BDF");
 	volatile uint32_t *p, *e;
 	struct vcn_dev d, ed;
 	uint32_t v;
@@ -182,13 +174,17 @@ TEST(wc_on_prefetchable_bar_only)
 	ASSERT_TRUE(e = map_bar(&ed, 0, VCN_PAGE_SIZE));
 	EXPECT_EQ(e[0], 0x010000ed);
 	EXPECT_TRUE(!strcmp(bar_pat_type(edu, 0), "uncached-minus"));
-	/* pread alone claims a BAR with the type of the moment too */
-	EXPECT_OK(vcn_region_rw(&ed, 0, 0, 0, &v, 4));
 	munmap((void *)e, VCN_PAGE_SIZE);
 	munmap((void *)p, 2 * VCN_PAGE_SIZE);
 	vcn_dev_close(&ed);
 	vcn_dev_close(&d);
 	EXPECT_TRUE(!strcmp(bar_pat_type(bdf, WC_BAR), "none"));
+	/* a pread before any mmap claims the BAR with the type of the moment */
+	ASSERT_OK(vcn_dev_open(&d, bdf));
+	ASSERT_OK(vcn_enable_bus_master(&d));
+	EXPECT_OK(vcn_region_rw(&d, WC_BAR, 0, 0, &v, 4));
+	EXPECT_TRUE(!strcmp(bar_pat_type(bdf, WC_BAR), "write-combining"));
+	vcn_dev_close(&d);
 	ASSERT_OK(set_wc(0));
 }
 
@@ -198,7 +194,7 @@ TEST(wc_on_prefetchable_bar_only)
  */
 TEST(wc_runtime_change_applies_to_the_next_mapping)
 {
-	const char *bdf = env_bdf("VCN_WC_BDF");
+	const char *bdf = vcn_env_bdf("VCN_WC_BDF");
 	volatile uint32_t *p, *q;
 	struct vcn_dev d;
 
@@ -235,7 +231,7 @@ TEST(wc_runtime_change_applies_to_the_next_mapping)
 /* revocation works as for an uncached mapping: decode off, SIGBUS; on, back */
 TEST(wc_mapping_is_revoked_with_memory_decode)
 {
-	const char *bdf = env_bdf("VCN_WC_BDF");
+	const char *bdf = vcn_env_bdf("VCN_WC_BDF");
 	volatile uint32_t *p;
 	struct vcn_dev d;
 	uint16_t cmd, off;
