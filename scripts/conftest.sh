@@ -4,7 +4,9 @@
 #   Compiles one tiny file per kernel feature against the kernel tree KDIR (all
 #   in one kbuild run) and writes OUTDIR/conftest.h with a VCN_HAVE_<NAME> define
 #   for each probe that compiled. src/compat.h is the only reader. Add a probe:
-#   one probe_<name>.c below; the name becomes VCN_HAVE_<NAME>.
+#   one probe_<name>.c below; the name becomes VCN_HAVE_<NAME>. An export
+#   (a symbol that compiles but may not link) is looked up in Module.symvers
+#   and becomes VCN_HAVE_EXPORT_<NAME>.
 set -eu
 kdir=$1 out=$2
 mkdir -p "$out"
@@ -55,6 +57,24 @@ cat >"$tmp/probe_vm_flags_set.c" <<'C'
 void vcn_probe(struct vm_area_struct *v) { vm_flags_set(v, VM_IO); }
 C
 
+# kmalloc_size_roundup() (v6.1).
+cat >"$tmp/probe_kmalloc_size_roundup.c" <<'C'
+#include <linux/slab.h>
+size_t vcn_probe(size_t n) { return kmalloc_size_roundup(n); }
+C
+
+# unpin_user_page_range_dirty_lock() (v5.12).
+cat >"$tmp/probe_unpin_user_page_range_dirty_lock.c" <<'C'
+#include <linux/mm.h>
+void vcn_probe(struct page *p) { unpin_user_page_range_dirty_lock(p, 2, true); }
+C
+
+# pci_dev_trylock() and pci_dev_unlock() exported and declared (v5.15).
+cat >"$tmp/probe_pci_dev_trylock.c" <<'C'
+#include <linux/pci.h>
+void vcn_probe(struct pci_dev *d) { if (pci_dev_trylock(d)) pci_dev_unlock(d); }
+C
+
 names=$(cd "$tmp" && ls probe_*.c | sed 's/\.c$//')
 # -Werror: an API that only compiles with a warning counts as absent. The
 # probes' functions have no prototypes: -Wmissing-prototypes is on by default
@@ -67,6 +87,17 @@ make -C "$kdir" M="$tmp" W= C= -k -j"$(nproc)" modules >"$tmp/log" 2>&1 || true
 	for n in $names; do
 		def=VCN_HAVE_$(echo "${n#probe_}" | tr a-z A-Z)
 		if [ -s "$tmp/$n.o" ]; then echo "#define $def 1"; else echo "/* #undef $def */"; fi
+	done
+	# exports a module may link against: a declared function can still be
+	# unexported (modpost fails late, with no fallback). Module.symvers
+	# names them; without one, assume a current kernel.
+	for sym in free_uid; do
+		def=VCN_HAVE_EXPORT_$(echo "$sym" | tr a-z A-Z)
+		if [ ! -f "$kdir/Module.symvers" ] || grep -q "	$sym	" "$kdir/Module.symvers"; then
+			echo "#define $def 1"
+		else
+			echo "/* #undef $def */"
+		fi
 	done
 } >"$out/conftest.h.tmp"
 grep -q '^#define VCN_HAVE_TOOLCHAIN' "$out/conftest.h.tmp" || { cat "$tmp/log" >&2; echo "conftest: no probe compiled against $kdir" >&2; exit 1; }

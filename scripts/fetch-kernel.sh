@@ -13,7 +13,11 @@
 #   KSPEC: 6.1 6.1-rt 6.1-cloud (the machine's own suite), 6.12 6.12-rt
 #   (bookworm-backports), 6.12-deb12 (Debian 12's security-updated 6.12, the
 #   linux-6.12 source in bookworm-security), 13 13-rt (Debian 13's stock
-#   6.12, the newer of trixie and trixie-security), 7.3 (trixie-backports).
+#   6.12, the newer of trixie and trixie-security), 7.3 (trixie-backports),
+#   5.10 (Debian 11's, the newer of bullseye and bullseye-security: built
+#   in a bullseye chroot with gcc-10), distro (built by
+#   scripts/distro-kernel.sh: Debian 12's 6.12 configured like Ubuntu's,
+#   Fedora's and RHEL's kernels, with their own iommufd).
 #   Trixie's kbuild needs trixie's glibc and gcc-14: its headers are
 #   unpacked into a trixie chroot made with debootstrap. Always the newest
 #   ABI the suites offer now: nothing is pinned.
@@ -125,10 +129,20 @@ mk_modroot() {
 	echo "$out"
 }
 
-# ---- the trixie chroot for 7.3's kbuild ----
-chroot_dir=$cache/chroot-trixie
+# into_chroot DIR: DIR's tree copied over the chroot, whose /lib may be a
+# symlink to usr/lib (merged /usr) where the packages ship a real /lib
+into_chroot() { (cd "$1" && tar cf - .) | (cd "$chroot_dir" && tar xf - --keep-directory-symlink); }
+
+# ---- a chroot of another suite for a kbuild that needs its glibc and gcc ----
+# mk_chroot SUITE: $cache/chroot-SUITE (trixie: gcc-14 for 6.12+deb13 and
+# 7.3; bullseye: gcc-10 for 5.10), made once with debootstrap; sets chroot_dir
 mk_chroot() {
-	local tools="gcc-14 make libc6-dev libelf1t64 sparse dwarves kmod xz-utils"
+	local suite=$1 tools
+	case $suite in
+	trixie) tools="gcc-14 make libc6-dev libelf1t64 sparse dwarves kmod xz-utils" ;;
+	bullseye) tools="gcc-10 make libc6-dev libelf1 sparse dwarves kmod xz-utils" ;;
+	esac
+	chroot_dir=$cache/chroot-$suite
 	if [ -f "$chroot_dir/.vcn-ready" ]; then
 		# pahole (dwarves): kbuild makes module BTF with it when the headers ship vmlinux
 		[ -x "$chroot_dir/usr/bin/pahole" ] && [ -x "$chroot_dir/usr/bin/sparse" ] && return
@@ -142,9 +156,9 @@ mk_chroot() {
 	[ -n "$uri" ] || uri=$(awk '/^deb / && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
 	[ -n "$uri" ] || die "no Debian archive address in the apt sources"
 	rm -rf "$chroot_dir"
-	log "debootstrap trixie into $chroot_dir (once)"
+	log "debootstrap $suite into $chroot_dir (once)"
 	debootstrap --variant=minbase --include="$(echo $tools | tr ' ' ,)" \
-		--keyring=/usr/share/keyrings/debian-archive-keyring.gpg trixie "$chroot_dir" "$uri" >&2 ||
+		--keyring=/usr/share/keyrings/debian-archive-keyring.gpg "$suite" "$chroot_dir" "$uri" >&2 ||
 		die "debootstrap failed (log: $chroot_dir/debootstrap/debootstrap.log)"
 	# the wrapper: run a command in the chroot, in the caller's directory
 	# (bind-mounted at the same path in a private mount namespace)
@@ -227,19 +241,25 @@ case $kspec in
 	kdir=$kc/root/usr/src/linux-headers-$krel
 	kernel=$(mk_kernel "$kc/root/boot/vmlinuz-$krel" "$kc/vmlinux-$krel")
 	modroot=$(mk_modroot "$kc/root" "$krel" "$kc/modroot") ;;
-13|13-rt)
-	flav=${kspec#13}; flav=${flav#-}; flav=${flav:+$flav-}amd64
-	set -- $(newest_of "^linux-headers-6\.12\.[0-9]+\+deb13-$flav\$" trixie trixie-security)
-	[ $# = 2 ] || die "no 6.12 +deb13 $flav headers in trixie or trixie-security"
+13|13-rt|5.10)
+	# Debian 13's own 6.12 (gcc-14), Debian 11's 5.10 (gcc-10): the
+	# newer of the release and its security suite, built in its chroot
+	case $kspec in
+	5.10) cs=bullseye re='^linux-headers-5\.10\.0-[0-9]+-amd64$' ;;
+	*) cs=trixie flav=${kspec#13}; flav=${flav#-}; flav=${flav:+$flav-}amd64
+		re="^linux-headers-6\.12\.[0-9]+\+deb13-$flav\$" ;;
+	esac
+	set -- $(newest_of "$re" $cs $cs-security)
+	[ $# = 2 ] || die "no $kspec headers in $cs or $cs-security"
 	s=$1 hdr=$2 krel=${2#linux-headers-}
 	reuse "$krel"
-	mk_chroot
+	mk_chroot $cs
 	img=linux-image-$krel-unsigned
 	aq "$s" show "$img" >/dev/null 2>&1 || img=linux-image-$krel
 	rm -rf "$kc/root" "$kc/hdr"
 	fetch "$s" "$kc" "$img"
 	fetch "$s" "$kc/hdr" "$hdr" $(kdeps "$s" "$hdr")
-	cp -a "$kc/hdr/root/." "$chroot_dir/"
+	into_chroot "$kc/hdr/root"
 	kdir=/usr/src/linux-headers-$krel
 	[ -d "$chroot_dir$kdir" ] || die "headers did not land in the chroot"
 	mr=$kc/root; [ -d "$mr/lib/modules/$krel" ] || mr=$kc/root/usr
@@ -255,13 +275,13 @@ case $kspec in
 	[ -n "$hdr" ] || die "no 7.3 $flav headers in $s"
 	krel=${hdr#linux-headers-}
 	reuse "$krel"
-	mk_chroot
+	mk_chroot trixie
 	# image, base and modules on the host side (booted, packed into the initramfs)
 	rm -rf "$kc/root"
 	fetch "$s" "$kc" "linux-binary-$krel" "linux-modules-$krel" "linux-base-$krel"
 	# headers and kbuild unpacked inside the chroot, where their paths are right
 	fetch "$s" "$kc/hdr" "$hdr" $(kdeps "$s" "$hdr")
-	cp -a "$kc/hdr/root/." "$chroot_dir/"
+	into_chroot "$kc/hdr/root"
 	kdir=/usr/src/linux-headers-$krel
 	[ -d "$chroot_dir$kdir" ] || die "headers did not land in the chroot"
 	# merged /usr: the image is /usr/lib/modules/KREL/vmlinuz, modules under /usr/lib
@@ -271,7 +291,17 @@ case $kspec in
 	kernel=$(mk_kernel "$vmlinuz" "$kc/vmlinux-$krel")
 	modroot=$(mk_modroot "$mr" "$krel" "$kc/modroot")
 	wrapper=$chroot_dir/.vcn-run ;;
-*) die "unknown KSPEC '$kspec' (6.1 6.1-rt 6.1-cloud 6.12 6.12-rt 6.12-deb12 13 13-rt 7.3)" ;;
+distro)
+	# built here: Debian 12's 6.12 configured as Ubuntu's, Fedora's and
+	# RHEL's kernels are (its own iommufd and vfio cdev); cached by its
+	# own script, keyed by its config
+	s=bookworm-security
+	dk=$("$top/scripts/distro-kernel.sh") || die "the distro-configured kernel did not build"
+	krel=$(cat "$dk/include/config/kernel.release")
+	kdir=$dk
+	kernel=$dk/arch/x86/boot/bzImage
+	modroot=$(mk_modroot "$dk/modroot" "$krel" "$kc/modroot") ;;
+*) die "unknown KSPEC '$kspec' (5.10 6.1 6.1-rt 6.1-cloud 6.12 6.12-rt 6.12-deb12 13 13-rt 7.3 distro)" ;;
 esac
 printf 'KREL=%s\nKDIR=%s\nKERNEL=%s\nMODROOT=%s\nBUILD_WRAPPER=%s\nKMODS="%s"\nSUITE=%s\n' \
 	"$krel" "$kdir" "$kernel" "$modroot" "$wrapper" "$kmods" "$s" >"$kc/env.tmp"

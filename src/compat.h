@@ -12,6 +12,9 @@
 #define VCN_COMPAT_H
 
 #include <linux/device.h>
+#include <linux/mm.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
 #include "conftest.h"
 
 #if IS_ENABLED(CONFIG_IOMMUFD_NOIOMMU)
@@ -56,6 +59,70 @@
 #define vcn_bus_const const
 #else
 #define vcn_bus_const
+#endif
+
+/* kmalloc_size_roundup() (v6.1); before it, the bucket slab's own index names */
+#ifdef VCN_HAVE_KMALLOC_SIZE_ROUNDUP
+#define vcn_kmalloc_size_roundup(size)	kmalloc_size_roundup(size)
+#else
+static inline size_t vcn_kmalloc_size_roundup(size_t size)
+{
+	unsigned int i = kmalloc_index(size);
+
+	/* the two buckets that are not powers of two */
+	return i == 1 ? 96 : i == 2 ? 192 : (size_t)1 << i;
+}
+#endif
+
+/*
+ * unpin_user_page_range_dirty_lock() (v5.12): before it, the same unpin
+ * page by page (each subpage of a compound page was pinned on its own)
+ */
+#ifdef VCN_HAVE_UNPIN_USER_PAGE_RANGE_DIRTY_LOCK
+#define vcn_unpin_page_range(page, npages, dirty) \
+	unpin_user_page_range_dirty_lock(page, npages, dirty)
+#else
+static inline void vcn_unpin_page_range(struct page *page, unsigned long npages,
+					bool dirty)
+{
+	unsigned long i;
+
+	for (i = 0; i < npages; i++) {
+		struct page *p = nth_page(page, i);
+
+		unpin_user_pages_dirty_lock(&p, 1, dirty);
+	}
+}
+#endif
+
+/*
+ * pci_dev_trylock() (exported in v5.15): before it, the two locks it
+ * takes, in its order (the device lock, then config access)
+ */
+#ifdef VCN_HAVE_PCI_DEV_TRYLOCK
+#define vcn_pci_dev_trylock(pdev)	pci_dev_trylock(pdev)
+#define vcn_pci_dev_unlock(pdev)	pci_dev_unlock(pdev)
+#else
+static inline bool vcn_pci_dev_trylock(struct pci_dev *pdev)
+{
+	if (!device_trylock(&pdev->dev))
+		return false;
+	if (pci_cfg_access_trylock(pdev))
+		return true;
+	device_unlock(&pdev->dev);
+	return false;
+}
+
+static inline void vcn_pci_dev_unlock(struct pci_dev *pdev)
+{
+	pci_cfg_access_unlock(pdev);
+	device_unlock(&pdev->dev);
+}
+#endif
+
+/* pci_warn_once() (v5.11) */
+#ifndef pci_warn_once
+#define pci_warn_once(pdev, fmt, arg...) dev_warn_once(&(pdev)->dev, fmt, ##arg)
 #endif
 
 /* struct device::iommu only exists with CONFIG_IOMMU_API (a config, not an API) */

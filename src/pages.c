@@ -95,8 +95,7 @@ static void vcn_flat_unpin(struct vcn_seg *seg, unsigned long n, bool dirty)
 	for (i = 0; i < n; i = j) {
 		for (j = i + 1; j < n && seg->pfns[j] == seg->pfns[j - 1] + 1; j++)
 			;
-		unpin_user_page_range_dirty_lock(pfn_to_page(seg->pfns[i]), j - i,
-						 dirty);
+		vcn_unpin_page_range(pfn_to_page(seg->pfns[i]), j - i, dirty);
 		cond_resched();	/* up to 2^24 stretches in one segment */
 	}
 }
@@ -112,35 +111,71 @@ static void vcn_seg_unpin(struct vcn_seg *seg, unsigned long filled, bool dirty)
 	for (i = 0; i < seg->nruns; i++) {
 		unsigned long start = vcn_run_start(seg->runs[i]);
 
-		unpin_user_page_range_dirty_lock(pfn_to_page(vcn_run_pfn(seg->runs[i])),
-						 vcn_run_end(seg, i, filled) - start,
-						 dirty);
+		vcn_unpin_page_range(pfn_to_page(vcn_run_pfn(seg->runs[i])),
+				     vcn_run_end(seg, i, filled) - start, dirty);
 		cond_resched();
 	}
 }
 
-/* charge RLIMIT_MEMLOCK as iommufd does: the user's locked_vm */
+/*
+ * Charge RLIMIT_MEMLOCK as iommufd does: the user's locked_vm, unless the
+ * caller has CAP_IPC_LOCK. Holding the user needs free_uid(), which v5.10
+ * does not export: there the process's locked_vm is charged instead, as
+ * vfio's type1 charges it (the same limit, counted per process).
+ */
+#ifdef VCN_HAVE_EXPORT_FREE_UID
 static int vcn_charge(struct vcn_pages *p)
 {
 	unsigned long limit, cur, new;
 
-	if (!p->user)
+	if (capable(CAP_IPC_LOCK))
 		return 0;
+	p->user = get_current_user();
 	limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
 	cur = atomic_long_read(&p->user->locked_vm);
 	do {
 		new = cur + p->npages;
-		if (new > limit || new < cur)
+		if (new > limit || new < cur) {
+			free_uid(p->user);
+			p->user = NULL;
 			return -ENOMEM;
+		}
 	} while (!atomic_long_try_cmpxchg(&p->user->locked_vm, &cur, new));
 	return 0;
 }
 
 static void vcn_uncharge(struct vcn_pages *p)
 {
-	if (p->user)
-		atomic_long_sub(p->npages, &p->user->locked_vm);
+	if (!p->user)
+		return;
+	atomic_long_sub(p->npages, &p->user->locked_vm);
+	free_uid(p->user);
+	p->user = NULL;
 }
+#else
+static int vcn_charge(struct vcn_pages *p)
+{
+	int ret;
+
+	if (capable(CAP_IPC_LOCK))
+		return 0;
+	ret = account_locked_vm(current->mm, p->npages, true);
+	if (ret)
+		return ret;
+	p->charged_mm = current->mm;
+	mmgrab(p->charged_mm);
+	return 0;
+}
+
+static void vcn_uncharge(struct vcn_pages *p)
+{
+	if (!p->charged_mm)
+		return;
+	account_locked_vm(p->charged_mm, p->npages, false);
+	mmdrop(p->charged_mm);
+	p->charged_mm = NULL;
+}
+#endif
 
 /*
  * Run arrays are sized exactly: kmalloc up to a page, vmalloc beyond (where
@@ -168,7 +203,7 @@ static void vcn_seg_free(struct vcn_seg *seg)
 /* bytes vcn_table_alloc(@bytes) will occupy */
 static size_t vcn_table_size(size_t bytes)
 {
-	return bytes <= PAGE_SIZE ? kmalloc_size_roundup(bytes) : PAGE_ALIGN(bytes);
+	return bytes <= PAGE_SIZE ? vcn_kmalloc_size_roundup(bytes) : PAGE_ALIGN(bytes);
 }
 
 /* bytes an allocation of @len really occupies */
@@ -345,11 +380,9 @@ struct vcn_pages *vcn_pages_pin(unsigned long uaddr, unsigned long npages,
 	p->npages = npages;
 	p->nsegs = nsegs;
 	p->writable = writable;
-	if (!capable(CAP_IPC_LOCK))
-		p->user = get_current_user();
 	ret = vcn_charge(p);
 	if (ret)
-		goto err_user;
+		goto err_free;
 
 	for (s = 0; s < nsegs; s++) {
 		ret = vcn_seg_pin(p, s, uaddr + ((unsigned long)s * VCN_SEG_PAGES << PAGE_SHIFT),
@@ -372,9 +405,6 @@ err_unpin:
 		vcn_seg_free(&p->segs[s]);
 	}
 	vcn_uncharge(p);
-err_user:
-	if (p->user)
-		free_uid(p->user);
 err_free:
 	kfree(batch);
 	kvfree(p);
@@ -392,8 +422,6 @@ void vcn_pages_unpin(struct vcn_pages *p)
 	atomic64_sub(p->npages, &p->mm->pinned_vm);
 	mmdrop(p->mm);
 	vcn_uncharge(p);
-	if (p->user)
-		free_uid(p->user);
 }
 
 /* Free the table of unpinned pages; may run in an RCU callback. */

@@ -86,9 +86,9 @@ void vcn_pci_close(struct vcn_device *vdev)
 	 * Reset if we can; an unbind in progress holds the device lock, in
 	 * which case the remove path leaves the device to the next driver.
 	 */
-	if (vdev->reset_works && pci_dev_trylock(pdev)) {
+	if (vdev->reset_works && vcn_pci_dev_trylock(pdev)) {
 		__pci_reset_function_locked(pdev);
-		pci_dev_unlock(pdev);
+		vcn_pci_dev_unlock(pdev);
 	}
 	pci_restore_state(pdev);
 	pci_disable_device(pdev);

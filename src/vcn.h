@@ -108,7 +108,11 @@ struct vcn_seg {
 };
 
 struct vcn_pages {
+#ifdef VCN_HAVE_EXPORT_FREE_UID
 	struct user_struct *user;	/* charged RLIMIT_MEMLOCK, or NULL */
+#else
+	struct mm_struct *charged_mm;	/* the same, where v5.10 charges it */
+#endif
 	struct mm_struct *mm;		/* VmPin shows them; mmgrab'ed */
 	unsigned long npages;
 	bool writable;

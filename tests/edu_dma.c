@@ -17,27 +17,8 @@
 
 #include "harness.h"
 #include "vcn_dev.h"
+#include "edu.h"
 
-#define EDU_ID			0x00
-#define EDU_ID_VALUE		0x010000edu
-#define EDU_LIVENESS		0x04	/* reads back ~(last write) */
-#define EDU_IRQ_STATUS		0x24
-#define EDU_IRQ_RAISE		0x60	/* ORs the value into IRQ_STATUS */
-#define EDU_IRQ_ACK		0x64	/* clears those bits */
-#define EDU_DMA_SRC		0x80	/* 64-bit registers from here on */
-#define EDU_DMA_DST		0x88
-#define EDU_DMA_CNT		0x90
-#define EDU_DMA_CMD		0x98
-#define EDU_CMD_START		0x1	/* reads 1 while the DMA runs */
-#define EDU_CMD_TO_RAM		0x2	/* 0: RAM -> device, 1: device -> RAM */
-#define EDU_CMD_IRQ		0x4	/* raise EDU_IRQ_DMA when done */
-#define EDU_IRQ_DMA		0x100
-
-#define EDU_BUF			0x40000ULL
-#define EDU_BUF_END		0x40fffULL	/* first byte a DMA must not touch */
-#define EDU_CHUNK		2048U
-
-#define DMA_TIMEOUT_MS		5000	/* a DMA takes ~100 ms of guest time */
 #define IRQ_TIMEOUT_MS		3000
 #define SZ_2M			(2UL << 20)
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
@@ -115,27 +96,10 @@ static int expect_same(const char *what, const uint8_t *got,
 
 /* ---------------- the device ---------------- */
 
-static int edu_wait_idle(struct edu *e)
-{
-	uint64_t end = vcn_now_ms() + DMA_TIMEOUT_MS;
-
-	while (vcn_rd64(e->bar, EDU_DMA_CMD) & EDU_CMD_START) {
-		if (vcn_now_ms() > end) {
-			fprintf(stderr, "edu: DMA still running after %d ms (cmd %#llx)\n",
-				DMA_TIMEOUT_MS,
-				(unsigned long long)vcn_rd64(e->bar, EDU_DMA_CMD));
-			return -1;
-		}
-		vcn_sleep_us(1000);
-	}
-	vcn_mb();
-	return 0;
-}
-
 /* no DMA in flight and no interrupt pending: what every test starts from */
 static void edu_quiesce(struct edu *e)
 {
-	edu_wait_idle(e);
+	edu_wait_idle(e->bar);
 	vcn_wr32(e->bar, EDU_IRQ_ACK, ~0u);
 }
 
@@ -167,34 +131,6 @@ static void edu_close(struct edu *e)
 }
 
 /*
- * Program one DMA. The device side of the transfer must stay inside
- * 0x40000..0x40ffe (QEMU 7.2 aborts otherwise), checked here so a bug in
- * a test cannot take the whole guest down. Without EDU_CMD_IRQ it also
- * waits for completion; with it the caller waits for the interrupt.
- */
-static int edu_dma(struct edu *e, uint64_t src, uint64_t dst, uint32_t cnt,
-		   uint32_t cmd)
-{
-	uint64_t dev = (cmd & EDU_CMD_TO_RAM) ? src : dst;
-
-	if (!cnt || cnt > EDU_CHUNK || dev < EDU_BUF || dev + cnt > EDU_BUF_END) {
-		fprintf(stderr, "edu: refusing DMA of %u bytes at device %#llx\n",
-			cnt, (unsigned long long)dev);
-		return -1;
-	}
-	if (edu_wait_idle(e))
-		return -1;
-	vcn_mb();	/* the source bytes are in memory before the device reads */
-	vcn_wr64(e->bar, EDU_DMA_SRC, src);
-	vcn_wr64(e->bar, EDU_DMA_DST, dst);
-	vcn_wr64(e->bar, EDU_DMA_CNT, cnt);
-	vcn_wr64(e->bar, EDU_DMA_CMD, cmd | EDU_CMD_START);
-	if (cmd & EDU_CMD_IRQ)
-		return 0;
-	return edu_wait_idle(e);
-}
-
-/*
  * Move len bytes between IOVA range [iova, iova+len) and the device buffer
  * at EDU_BUF, one DMA per physically contiguous run that GET_PA reports
  * (the way a driver builds a scatter list). Returns the number of runs.
@@ -209,8 +145,8 @@ static int edu_xfer(struct edu *e, uint64_t iova, uint32_t len, int to_ram)
 
 		if (vcn_get_pa(&e->d, iova + done, &run, &pa))
 			return -1;
-		if (to_ram ? edu_dma(e, EDU_BUF + done, pa, run, EDU_CMD_TO_RAM)
-			   : edu_dma(e, pa, EDU_BUF + done, run, 0))
+		if (to_ram ? edu_dma(e->bar, EDU_BUF + done, pa, run, EDU_CMD_TO_RAM)
+			   : edu_dma(e->bar, pa, EDU_BUF + done, run, 0))
 			return -1;
 		done += run;
 		runs++;
@@ -291,8 +227,8 @@ TEST(dma_4k_roundtrip)
 	fill_random(a.va, 4096);
 	fill_inverse(b.va, a.va, 4096);
 	for (off = 0; off < 4096; off += EDU_CHUNK) {
-		ASSERT_OK(edu_dma(&e, a.pa + off, EDU_BUF, EDU_CHUNK, 0));
-		ASSERT_OK(edu_dma(&e, EDU_BUF, b.pa + off, EDU_CHUNK, EDU_CMD_TO_RAM));
+		ASSERT_OK(edu_dma(e.bar, a.pa + off, EDU_BUF, EDU_CHUNK, 0));
+		ASSERT_OK(edu_dma(e.bar, EDU_BUF, b.pa + off, EDU_CHUNK, EDU_CMD_TO_RAM));
 	}
 	expect_same("RAM -> edu -> RAM, 2 x 2 KiB", b.va, a.va, 4096);
 	EXPECT_OK(vcn_dma_free(&e.d, &a));
@@ -506,10 +442,10 @@ TEST(dma_completion_msi)
 	fill_random(a.va, 4096);
 	fill_inverse(b.va, a.va, 4096);
 
-	ASSERT_OK(edu_dma(&e, a.pa, EDU_BUF, EDU_CHUNK, EDU_CMD_IRQ));
+	ASSERT_OK(edu_dma(e.bar, a.pa, EDU_BUF, EDU_CHUNK, EDU_CMD_IRQ));
 	expect_edu_irq(&e, efd, EDU_IRQ_DMA, "MSI after RAM -> edu DMA");
 	EXPECT_EQ(vcn_rd64(e.bar, EDU_DMA_CMD) & EDU_CMD_START, 0);
-	ASSERT_OK(edu_dma(&e, EDU_BUF, b.pa, EDU_CHUNK, EDU_CMD_TO_RAM | EDU_CMD_IRQ));
+	ASSERT_OK(edu_dma(e.bar, EDU_BUF, b.pa, EDU_CHUNK, EDU_CMD_TO_RAM | EDU_CMD_IRQ));
 	expect_edu_irq(&e, efd, EDU_IRQ_DMA, "MSI after edu -> RAM DMA");
 	EXPECT_EQ(vcn_rd64(e.bar, EDU_DMA_CMD) & EDU_CMD_START, 0);
 	/* the interrupt came after the data: no waiting on the status register */

@@ -1,14 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # matrix.sh [KSPEC...] - the module on several Debian kernels.
-#   KSPEC: 6.1 6.1-rt 6.1-cloud 6.12 6.12-rt 6.12-deb12 13 13-rt 7.3
-#   (default: all), see
-#   scripts/fetch-kernel.sh. For each: fetch the kernel (cached), build the
-#   module with W=1 in a scratch copy of the source (never in the tree; 13
-#   and 7.3 inside the trixie chroot), run sparse (C=2) when the kernel's kbuild accepts
-#   the machine's sparse, then boot the kernel in the QEMU rig, one guest at a
-#   time: tests/guest/suite.sh (no IOMMU), tests/guest/iommu.sh
-#   (intel-iommu) and tests/guest/deploy.sh (modprobe.d, udev, the tool).
+#   KSPEC: 5.10 6.1 6.1-rt 6.1-cloud 6.12 6.12-rt 6.12-deb12 13 13-rt 7.3
+#   distro (default: all), see scripts/fetch-kernel.sh. For each: fetch the
+#   kernel (cached; distro is built here), build the module with W=1 in a
+#   scratch copy of the source (never in the tree; 13 and 7.3 inside the
+#   trixie chroot, 5.10 inside the bullseye one), run sparse (C=2) when the
+#   kernel's kbuild accepts the machine's sparse, then boot the kernel in
+#   the QEMU rig, one guest at a time: tests/guest/suite.sh (no IOMMU),
+#   tests/guest/iommu.sh (intel-iommu) and tests/guest/deploy.sh
+#   (modprobe.d, udev, the tool); on a kernel with its own iommufd also
+#   tests/guest/distro.sh, without and with intel-iommu (side by side with
+#   the kernel's vfio-pci and iommufd).
 #   Prints TAP lines "ok - [KSPEC/...] ...", a table, "N passed, N failed".
 # Env: VCN_BUILD (scratch, default /var/tmp/vcn-matrix), VCN_PATCH (a unified
 # diff applied to each scratch copy with patch -p1: try a fix without touching
@@ -16,7 +19,7 @@
 set -u
 cd "$(dirname "$0")/.."
 top=$(pwd)
-specs=${*:-6.1 6.1-rt 6.1-cloud 6.12 6.12-rt 6.12-deb12 13 13-rt 7.3}
+specs=${*:-5.10 6.1 6.1-rt 6.1-cloud 6.12 6.12-rt 6.12-deb12 13 13-rt 7.3 distro}
 B=${VCN_BUILD:-/var/tmp/vcn-matrix}
 rm -rf "$B"; mkdir -p "$B/bin"
 results=$B/results.tap table=$B/table
@@ -30,7 +33,7 @@ command -v pahole >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -
 	echo "# pahole (dwarves) missing: kernels whose headers ship vmlinux fail at the BTF step"
 
 # the in-guest programs, as tests/run.sh builds them (static: any kernel)
-progs="vcn_test vcn_tool ioas_test edu_dma nvme_drv access_test irq_test safety_test wc_test"
+progs="vcn_test vcn_tool ioas_test edu_dma nvme_drv access_test irq_test safety_test wc_test kvfio"
 bins=
 progs_ok=1
 for p in $progs; do
@@ -51,6 +54,7 @@ for k in $specs; do
 		p=$(grep -c "^ok - \[$k[]/]" "$results"); f=$(grep -c "^not ok - \[$k[]/]" "$results")
 		s=$(grep -c "^# SKIP - \[$k[]/]" "$results")
 		case $krel in
+		*-vcn-distro) flav=distro-cfg ;;
 		*-rt-amd64) flav=rt-amd64 ;;
 		*-cloud-amd64) flav=cloud-amd64 ;;
 		*-amd64) flav=amd64 ;;
@@ -83,7 +87,7 @@ for k in $specs; do
 	# shellcheck disable=SC2086
 	kmake() { (cd "$src" && nice -n 10 $BUILD_WRAPPER make KDIR="$KDIR" "$@"); }
 	if kmake W=1 modules >"$kb/build.log" 2>&1 && [ -f "$src/vfio_cdev_noiommu.ko" ]; then
-		ok "[$k] module builds for $KREL${BUILD_WRAPPER:+ (in the trixie chroot)}"
+		ok "[$k] module builds for $KREL${BUILD_WRAPPER:+ (in the $(basename "$(dirname "$BUILD_WRAPPER")" | sed 's/^chroot-//') chroot)}"
 		ko=$src/vfio_cdev_noiommu.ko
 	else
 		notok "[$k] module builds for $KREL"; grep -E 'error|warning:' "$kb/build.log" | head -n 40 | sed 's/^/#   /'
@@ -114,6 +118,14 @@ for k in $specs; do
 	else
 		notok "[$k] module with vermagic $KREL"
 	fi
+	# a kernel built here has its own uapi headers (headers_install):
+	# the project's header must compile over them too
+	if [ -d "$KDIR/uapi/include/linux" ]; then
+		if gcc -Wall -Wextra -Werror -Iinclude -I"$KDIR/uapi/include" -c tests/uapi_header_test.c -o "$kb/h.o" >"$kb/uapi.log" 2>&1 &&
+			g++ -x c++ -Wall -Wextra -Werror -Iinclude -I"$KDIR/uapi/include" -c tests/uapi_header_test.c -o "$kb/h2.o" >>"$kb/uapi.log" 2>&1; then
+			ok "[$k] uapi header compiles over this kernel's own uapi headers (C and C++)"
+		else notok "[$k] uapi header compiles over this kernel's own uapi headers"; tail_log "$kb/uapi.log"; fi
+	fi
 	if [ -z "$ko" ] || [ "$progs_ok" != 1 ]; then
 		notok "[$k] guests run (nothing to boot)"; row; continue
 	fi
@@ -125,12 +137,18 @@ for k in $specs; do
 		notok "[$k] initramfs"; tail_log "$kb/initrd.log"; row; continue
 	fi
 	export NVME_SERIAL=vcn-serial-0001 NVME_BLOCK0=VCN-NVME-BLOCK0-MARKER
-	for g in main iommu deploy; do
+	guests="main iommu deploy"
+	# a kernel with its own iommufd and vfio: side by side with them
+	grep -q '^CONFIG_IOMMUFD=[ym]' "${BUILD_WRAPPER:+$(dirname "$BUILD_WRAPPER")}$KDIR/.config" &&
+		guests="$guests distro distro-iommu"
+	for g in $guests; do
 		log=$kb/guest-$g.log
 		case $g in
 		main) iommu=0 suite=suite ;;
 		iommu) iommu=1 suite=iommu ;;
 		deploy) iommu=0 suite=deploy ;;
+		distro) iommu=0 suite=distro ;;
+		distro-iommu) iommu=1 suite=distro ;;
 		esac
 		KERNEL=$KERNEL IOMMU=$iommu APPEND="SUITE=$suite" tests/rig/run-guest.sh "$kb/initrd.gz" "$log"
 		vcn_collect "$log" "$k/$g"

@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # package.sh - `make check-package`: deployment as an admin does it, on a
-# clean Debian 12 system (a debootstrap'ed bookworm chroot on the machine's
-# own apt sources, with the stock kernel's headers and nothing else):
+# clean Debian 12 system (a debootstrap'ed bookworm chroot reading the
+# archive the machine's apt sources name, with the stock kernel's headers
+# and nothing else):
 #   1. make deb: the package's files and dependencies
 #   2. apt-get install ./vfio-cdev-noiommu-dkms_*.deb: dkms comes in as a
 #      dependency and builds and installs the module for the stock kernel
@@ -14,8 +15,13 @@
 #      the chroot and the tool, udev rule and modprobe.d example the package
 #      installed: the deploy suite on 6.1, the full suite and deploy on 6.12
 #   5. apt-get purge: modules, source and tools gone
+#   6. the same on a clean Debian 13 (trixie, its own apt sources in the
+#      chroot): the package with trixie's newest kernel headers (dkms builds
+#      with gcc-14), that kernel booted with the dkms-built module (deploy
+#      suite), then the headers of trixie's other kernel ABI (dkms must
+#      build for it too), then purge
 # Prints TAP lines and "N passed, N failed". Env: VCN_BUILD (scratch,
-# default /var/tmp/vcn-package), VCN_CACHE (the pristine chroot, default
+# default /var/tmp/vcn-package), VCN_CACHE (the pristine chroots, default
 # /var/cache/vfio-cdev-noiommu).
 set -u
 cd "$(dirname "$0")/.."
@@ -69,26 +75,39 @@ step "the package depends on dkms and dwarves (pahole: BTF of 6.12+ kernels)" \
 	sh -c "dpkg-deb -f $deb Depends | grep -q 'dkms' && dpkg-deb -f $deb Depends | grep -q 'dwarves'"
 
 # ---- the clean system: bookworm minbase + the stock kernel's headers ----
-pristine=$cache/chroot-bookworm
+# mk_pristine SUITE KREL DIR: a debootstrapped SUITE in DIR reading the
+# archive the machine's sources name (SUITE, its updates and its security
+# suite: the chroot's own apt sources, never the machine's), with KREL's
+# headers installed and nothing else; cached, marked .vcn-ready-KREL
 mk_pristine() {
+	suite=$1 krel=$2 dir=$3
 	uri=$(awk '/^URIs:/ && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
 	[ -n "$uri" ] || uri=$(awk '/^deb / && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
-	[ -n "$uri" ] || { echo "no Debian archive address in the apt sources"; return 1; }
+	suri=$(awk '/^URIs:/ && $2 ~ /security/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
+	[ -n "$suri" ] || suri=$(awk '/^deb / && $2 ~ /security/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
+	[ -n "$uri" ] && [ -n "$suri" ] || { echo "no Debian archive addresses in the apt sources"; return 1; }
 	command -v debootstrap >/dev/null || apt-get install -y -qq debootstrap || return 1
-	rm -rf "$pristine"
+	rm -rf "$dir"
 	debootstrap --variant=minbase --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
-		bookworm "$pristine" "$uri" || return 1
-	# the machine's own suites (bookworm, its updates and security), nothing else
-	rm -f "$pristine/etc/apt/sources.list"
-	cp -a /etc/apt/sources.list /etc/apt/sources.list.d "$pristine/etc/apt/" 2>/dev/null
-	R=$pristine in_root "apt-get -qq update && apt-get install -y -qq linux-headers-$KREL" || return 1
-	touch "$pristine/.vcn-ready-$KREL"
+		"$suite" "$dir" "$uri" || return 1
+	rm -f "$dir/etc/apt/sources.list"
+	printf 'Types: deb\nURIs: %s\nSuites: %s %s-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\nTypes: deb\nURIs: %s\nSuites: %s-security\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+		"$uri" "$suite" "$suite" "$suri" "$suite" >"$dir/etc/apt/sources.list.d/debian.sources"
+	R=$dir in_root "apt-get -qq update && apt-get install -y -qq linux-headers-$krel" || return 1
+	touch "$dir/.vcn-ready-$krel"
 }
-if [ ! -e "$pristine/.vcn-ready-$KREL" ]; then
-	echo "== debootstrap a clean bookworm with linux-headers-$KREL (once, cached in $pristine)"
-	mk_pristine >"$B/pristine.log" 2>&1 || { notok "a clean bookworm chroot with linux-headers-$KREL"; tail -n 30 "$B/pristine.log" | sed 's/^/#   /'; summary; }
-fi
-cp -a "$pristine" "$R"
+# clean_system SUITE KREL: $R, a fresh copy of the cached clean SUITE
+clean_system() {
+	pristine=$cache/chroot-$1; [ "$1" = bookworm ] || pristine=$cache/chroot-$1-pkg
+	if [ ! -e "$pristine/.vcn-ready-$2" ]; then
+		echo "== debootstrap a clean $1 with linux-headers-$2 (once, cached in $pristine)"
+		mk_pristine "$1" "$2" "$pristine" >"$B/pristine-$1.log" 2>&1 || {
+			notok "a clean $1 chroot with linux-headers-$2"; tail -n 30 "$B/pristine-$1.log" | sed 's/^/#   /'; return 1; }
+	fi
+	rm -rf "$R"
+	cp -a "$pristine" "$R"
+}
+clean_system bookworm "$KREL" || summary
 step "the clean system has $KREL's headers, and no dkms, no module" \
 	sh -c "[ -e $R/usr/src/linux-headers-$KREL/Makefile ] && [ ! -e $R/usr/sbin/dkms ] && ! find $R/lib/modules -name 'vfio_cdev_noiommu*' | grep -q ."
 
@@ -163,10 +182,53 @@ guest() {
 [ -n "$k12" ] && [ -f "$ko612" ] && guest "deb-$k12" "$k12" "$kernel12" "$modroot12" "$ko612" suite deploy
 
 # ---- 5. remove it ----
-step "apt-get purge removes the package" in_root "apt-get purge -y vfio-cdev-noiommu-dkms"
-step "purge leaves no module, no dkms tree, no source, no tool" sh -c "\
-	! find $R/lib/modules $R/usr/lib/modules -name 'vfio_cdev_noiommu.ko*' 2>/dev/null | grep -q . && \
-	[ ! -e $R/var/lib/dkms/vfio_cdev_noiommu ] && [ ! -e $R/usr/src/vfio_cdev_noiommu-$ver ] && \
-	[ ! -e $R/usr/sbin/vfio-noiommu-bind ] && [ ! -e $R/usr/lib/udev/rules.d/70-vfio-cdev-noiommu.rules ]"
+# purged TAG: apt-get purge, and nothing of the package is left
+purged() {
+	step "[$1] apt-get purge removes the package" in_root "apt-get purge -y vfio-cdev-noiommu-dkms"
+	step "[$1] purge leaves no module, no dkms tree, no source, no tool" sh -c "\
+		! find $R/lib/modules $R/usr/lib/modules -name 'vfio_cdev_noiommu.ko*' 2>/dev/null | grep -q . && \
+		[ ! -e $R/var/lib/dkms/vfio_cdev_noiommu ] && [ ! -e $R/usr/src/vfio_cdev_noiommu-$ver ] && \
+		[ ! -e $R/usr/sbin/vfio-noiommu-bind ] && [ ! -e $R/usr/lib/udev/rules.d/70-vfio-cdev-noiommu.rules ]"
+}
+purged bookworm
+
+# ---- 6. Debian 13: its stock kernel, then another ABI of it ----
+# trixie's newest kernel (the one a fresh trixie installs, fetched for the
+# matrix's "13" row), the package on a clean trixie with its headers, that
+# kernel booted with what dkms built; then the headers of the other ABI
+# trixie offers (a kernel upgrade in reverse: dkms must build for it too)
+if scripts/fetch-kernel.sh 13 "$B/env-13" >"$B/fetch-13.log" 2>&1 && k13=$(. "$B/env-13"; echo "$KREL") &&
+	clean_system trixie "$k13"; then
+	ok "[trixie] a clean trixie with linux-headers-$k13, and no dkms, no module"
+	cp "$deb" "$R/tmp/"
+	step "[trixie] apt-get install ./$(basename "$deb") on the clean system" \
+		in_root "apt-get -qq update && apt-get install -y /tmp/$(basename "$deb")"
+	ko13=$(ls "$R/lib/modules/$k13/updates/dkms/vfio_cdev_noiommu.ko"* "$R/usr/lib/modules/$k13/updates/dkms/vfio_cdev_noiommu.ko"* 2>/dev/null | head -n1)
+	step "[trixie] its postinst built and installed the module for $k13 through dkms (gcc-14)" has_ko "$ko13" "$k13"
+	case $ko13 in
+	*.xz) mkdir -p "$B/ko-13" && xz -dc "$ko13" >"$B/ko-13/vfio_cdev_noiommu.ko" && ko13=$B/ko-13/vfio_cdev_noiommu.ko ;;
+	*.zst) mkdir -p "$B/ko-13" && zstd -qdc "$ko13" >"$B/ko-13/vfio_cdev_noiommu.ko" && ko13=$B/ko-13/vfio_cdev_noiommu.ko ;;
+	esac
+	step "[trixie] the module's vermagic is $k13" sh -c "[ \"\$(modinfo -F vermagic $ko13 | cut -d' ' -f1)\" = $k13 ]"
+	[ -f "$ko13" ] && guest "deb13-$k13" "$k13" "$(. "$B/env-13"; echo "$KERNEL")" "$(. "$B/env-13"; echo "$MODROOT")" "$ko13" deploy
+	# the other ABI: the newest trixie headers package that is not k13's
+	other=$(in_root "apt-cache search --names-only '^linux-headers-6\.12\.[0-9]+\+deb13-amd64\$'" |
+		awk '{print $1}' | sed 's/^linux-headers-//' | grep -vx "$k13" | sort -V | tail -n1)
+	if [ -n "$other" ]; then
+		step "[trixie] another kernel ABI: apt-get install linux-headers-$other" \
+			in_root "apt-get install -y linux-headers-$other"
+		cp "$B/step.log" "$B/abi-13.log"
+		koo=$(ls "$R/lib/modules/$other/updates/dkms/vfio_cdev_noiommu.ko"* "$R/usr/lib/modules/$other/updates/dkms/vfio_cdev_noiommu.ko"* 2>/dev/null | head -n1)
+		step "[trixie] its dkms hook built and installed the module for $other" has_ko "$koo" "$other"
+		step "[trixie] the install's log shows dkms building for $other" \
+			grep -qE "(auto installation service for kernel|Autoinstall on) $other|Building module" "$B/abi-13.log"
+		step "[trixie] that module's vermagic is $other" sh -c "[ \"\$(modinfo -F vermagic $koo | cut -d' ' -f1)\" = $other ]"
+	else
+		notok "[trixie] trixie offers a second kernel ABI to install"
+	fi
+	purged trixie
+else
+	notok "[trixie] a clean trixie with the headers of its newest kernel"; tail -n 20 "$B/fetch-13.log" | sed 's/^/#   /'
+fi
 rm -rf "$R"
 summary

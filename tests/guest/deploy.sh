@@ -87,19 +87,19 @@ printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534::/:/bin/sh\n' >>/etc/pas
 printf 'root:x:0:\nvfio-noiommu:x:990:\nnogroup:x:65534:\n' >>/etc/group
 /lib/systemd/systemd-udevd --daemon >/tmp/udevd.log 2>&1
 check "udevd runs" eval "sleep 1; pidof systemd-udevd || { cat /tmp/udevd.log; false; }"
-chmod 0666 /dev/iommu "$(node_path "$NVME")"	# so that udev's work shows
+chmod 0666 "$CTX" "$(node_path "$NVME")"	# so that udev's work shows
 # a misc node of someone else's, with a mode no rule would give it: a rule
 # matching too wide (all of misc, any "iommu*") would reset it
 chmod 0640 /dev/cpu_dma_latency
 trigger() { /usr/bin/udevadm trigger --action=add -s vfio_cdev_noiommu -s misc && /usr/bin/udevadm settle -t 30; }
 trigger
 check "udev: the device node is root:root 0600" test "$(mode_of "$(node_path "$NVME")")" = "root:root 600"
-check "udev: /dev/iommu is root:root 0600" has_mode /dev/iommu "root:root 600"
+check "udev: $CTX is root:root 0600" has_mode "$CTX" "root:root 600"
 cp /rig/71-vfio-cdev-noiommu-group.rules /etc/udev/rules.d/
 /usr/bin/udevadm control --reload
 trigger
 check "udev, opt-in group: the device node is root:vfio-noiommu 0660" test "$(mode_of "$(node_path "$NVME")")" = "root:vfio-noiommu 660"
-check "udev, opt-in group: /dev/iommu is root:vfio-noiommu 0660" has_mode /dev/iommu "root:vfio-noiommu 660"
+check "udev, opt-in group: $CTX is root:vfio-noiommu 0660" has_mode "$CTX" "root:vfio-noiommu 660"
 override "$EDU" "$DRV"; probe "$EDU"; /usr/bin/udevadm settle -t 30
 check "udev: a device bound later gets the group by itself" test "$(mode_of "$(node_path "$EDU")")" = "root:vfio-noiommu 660"
 check "udev left another misc node alone (cpu_dma_latency still 0640)" has_mode /dev/cpu_dma_latency "root:root 640"

@@ -57,7 +57,7 @@ soak fuzz "${FUZZ_SECONDS:-20}"
 
 if [ "$HUNG" = 0 ]; then
 	check "rmmod vfio_cdev_noiommu after fuzz and stress" rmmod vfio_cdev_noiommu
-	check "module, nodes and driver are gone" sh -c "[ ! -e /sys/module/vfio_cdev_noiommu ] && [ ! -e $DRVDIR ] && [ ! -e /dev/iommu ]"
+	check "module, nodes and driver are gone" sh -c "[ ! -e /sys/module/vfio_cdev_noiommu ] && [ ! -e $DRVDIR ] && [ ! -e $CTX ]"
 	check "edu is left without a driver" sh -c "[ ! -e /sys/bus/pci/devices/$EDU/driver ]"
 else
 	fail "rmmod skipped: a test program is stuck in the kernel"

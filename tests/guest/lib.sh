@@ -7,6 +7,13 @@ DRVDIR=/sys/bus/pci/drivers/$DRV
 PARAMS=/sys/module/vfio_cdev_noiommu/parameters
 KO=/rig/vfio_cdev_noiommu.ko
 FAILS=0
+# the module's context node: /dev/iommu on a kernel without an iommufd of
+# its own (every Debian kernel), /dev/vfio/noiommu-iommufd on one with it
+# (as Ubuntu, Fedora and RHEL build theirs: its iommufd.ko comes packed
+# with vfio-pci's modules, or is built in)
+kernel_has_iommufd() { [ -e /rig/kmod/iommufd.ko ] || [ -d /sys/module/iommufd ]; }
+if kernel_has_iommufd; then CTX=/dev/vfio/noiommu-iommufd; else CTX=/dev/iommu; fi
+export VCN_EXPECT_CTX=$CTX	# for vcn_test
 KMEMLEAK=/sys/kernel/debug/kmemleak
 # on the debug kernel: forget what boot leaked, so only our leaks count
 [ -w "$KMEMLEAK" ] && echo clear >"$KMEMLEAK"

@@ -19,7 +19,7 @@ check "the kernel says why (signature)" eval "dmesg | grep -qiE 'lockdown: .*uns
 check_not "nothing of it is loaded" grep -q '^vfio_cdev_noiommu ' /proc/modules
 if [ -f "$SIGNED" ]; then
 	check "the signed module loads" insmod "$SIGNED" enable_unsafe_noiommu_mode=1
-	check "the context node exists (loading is allowed, binding is not)" test -c /dev/iommu
+	check "the context node exists (loading is allowed, binding is not)" test -c "$CTX"
 	dmesg -c >/dev/null
 	override "$EDU" "$DRV"
 	probe "$EDU"
