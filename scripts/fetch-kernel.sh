@@ -15,9 +15,10 @@
 #   linux-6.12 source in bookworm-security), 13 13-rt (Debian 13's stock
 #   6.12, the newer of trixie and trixie-security), 7.3 (trixie-backports),
 #   5.10 (Debian 11's, the newer of bullseye and bullseye-security: built
-#   in a bullseye chroot with gcc-10), distro (built by
-#   scripts/distro-kernel.sh: Debian 12's 6.12 configured like Ubuntu's,
-#   Fedora's and RHEL's kernels, with their own iommufd).
+#   in a bullseye chroot with gcc-10), distro and upstream (built here by
+#   scripts/build-kernel.sh: Debian 12's 6.12 configured like Ubuntu's,
+#   Fedora's and RHEL's kernels, with their own iommufd; Debian's 7.3 with
+#   upstream's own cdev no-IOMMU, the reference of `make bench`).
 #   Trixie's kbuild needs trixie's glibc and gcc-14: its headers are
 #   unpacked into a trixie chroot made with debootstrap. Always the newest
 #   ABI the suites offer now: nothing is pinned.
@@ -291,17 +292,18 @@ case $kspec in
 	kernel=$(mk_kernel "$vmlinuz" "$kc/vmlinux-$krel")
 	modroot=$(mk_modroot "$mr" "$krel" "$kc/modroot")
 	wrapper=$chroot_dir/.vcn-run ;;
-distro)
-	# built here: Debian 12's 6.12 configured as Ubuntu's, Fedora's and
-	# RHEL's kernels are (its own iommufd and vfio cdev); cached by its
-	# own script, keyed by its config
-	s=bookworm-security
-	dk=$("$top/scripts/distro-kernel.sh") || die "the distro-configured kernel did not build"
+distro|upstream)
+	# built here (scripts/build-kernel.sh, cached by its own key): distro,
+	# Debian 12's 6.12 configured as Ubuntu's, Fedora's and RHEL's kernels
+	# are (their own iommufd and vfio cdev); upstream, Debian's 7.3 with
+	# upstream's own cdev no-IOMMU (the reference of `make bench`)
+	case $kspec in distro) s=bookworm-security ;; *) s=trixie-backports ;; esac
+	dk=$("$top/scripts/build-kernel.sh" "$kspec") || die "the $kspec kernel did not build"
 	krel=$(cat "$dk/include/config/kernel.release")
 	kdir=$dk
 	kernel=$dk/arch/x86/boot/bzImage
 	modroot=$(mk_modroot "$dk/modroot" "$krel" "$kc/modroot") ;;
-*) die "unknown KSPEC '$kspec' (5.10 6.1 6.1-rt 6.1-cloud 6.12 6.12-rt 6.12-deb12 13 13-rt 7.3 distro)" ;;
+*) die "unknown KSPEC '$kspec' (5.10 6.1 6.1-rt 6.1-cloud 6.12 6.12-rt 6.12-deb12 13 13-rt 7.3 distro upstream)" ;;
 esac
 printf 'KREL=%s\nKDIR=%s\nKERNEL=%s\nMODROOT=%s\nBUILD_WRAPPER=%s\nKMODS="%s"\nSUITE=%s\n' \
 	"$krel" "$kdir" "$kernel" "$modroot" "$wrapper" "$kmods" "$s" >"$kc/env.tmp"

@@ -7,7 +7,7 @@
 #   scratch copy of the source (never in the tree; 13 and 7.3 inside the
 #   trixie chroot, 5.10 inside the bullseye one), run sparse (C=2) when the
 #   kernel's kbuild accepts the machine's sparse, then boot the kernel in
-#   the QEMU rig, one guest at a time: tests/guest/suite.sh (no IOMMU),
+#   the QEMU rig, two guests at a time: tests/guest/suite.sh (no IOMMU),
 #   tests/guest/iommu.sh (intel-iommu) and tests/guest/deploy.sh
 #   (modprobe.d, udev, the tool); on a kernel with its own iommufd also
 #   tests/guest/distro.sh, without and with intel-iommu (side by side with
@@ -141,17 +141,24 @@ for k in $specs; do
 	# a kernel with its own iommufd and vfio: side by side with them
 	grep -q '^CONFIG_IOMMUFD=[ym]' "${BUILD_WRAPPER:+$(dirname "$BUILD_WRAPPER")}$KDIR/.config" &&
 		guests="$guests distro distro-iommu"
-	for g in $guests; do
-		log=$kb/guest-$g.log
-		case $g in
-		main) iommu=0 suite=suite ;;
-		iommu) iommu=1 suite=iommu ;;
-		deploy) iommu=0 suite=deploy ;;
-		distro) iommu=0 suite=distro ;;
-		distro-iommu) iommu=1 suite=distro ;;
-		esac
-		KERNEL=$KERNEL IOMMU=$iommu APPEND="SUITE=$suite" tests/rig/run-guest.sh "$kb/initrd.gz" "$log"
-		vcn_collect "$log" "$k/$g"
+	# two guests at a time (one per core), collected in order
+	# shellcheck disable=SC2086
+	set -- $guests
+	while [ $# -gt 0 ]; do
+		for g in $1 ${2:-}; do
+			case $g in
+			main) iommu=0 suite=suite ;;
+			iommu) iommu=1 suite=iommu ;;
+			deploy) iommu=0 suite=deploy ;;
+			distro) iommu=0 suite=distro ;;
+			distro-iommu) iommu=1 suite=distro ;;
+			esac
+			KERNEL=$KERNEL IOMMU=$iommu APPEND="SUITE=$suite" \
+				tests/rig/run-guest.sh "$kb/initrd.gz" "$kb/guest-$g.log" &
+		done
+		wait
+		for g in $1 ${2:-}; do vcn_collect "$kb/guest-$g.log" "$k/$g"; done
+		shift; [ $# -gt 0 ] && shift
 	done
 	row
 done

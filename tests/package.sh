@@ -172,11 +172,12 @@ guest() {
 		"$B"/pkgfiles/* tests/guest/*.sh >"$B/initrd-$tag.log" 2>&1; then
 		notok "[$tag] initramfs"; tail -n 20 "$B/initrd-$tag.log" | sed 's/^/#   /'; return
 	fi
+	# two guests at a time (one per core), collected in order
 	for g in "$@"; do
-		log=$B/guest-$tag-$g.log
-		KERNEL=$kernel APPEND="SUITE=$g" tests/rig/run-guest.sh "$B/initrd-$tag.gz" "$log"
-		vcn_collect "$log" "$tag/$g"
+		KERNEL=$kernel APPEND="SUITE=$g" tests/rig/run-guest.sh "$B/initrd-$tag.gz" "$B/guest-$tag-$g.log" &
 	done
+	wait
+	for g in "$@"; do vcn_collect "$B/guest-$tag-$g.log" "$tag/$g"; done
 }
 [ -f "$ko61" ] && guest "deb-$KREL" "$KREL" "$VMLINUX" "" "$ko61" deploy
 [ -n "$k12" ] && [ -f "$ko612" ] && guest "deb-$k12" "$k12" "$kernel12" "$modroot12" "$ko612" suite deploy
@@ -221,7 +222,7 @@ if scripts/fetch-kernel.sh 13 "$B/env-13" >"$B/fetch-13.log" 2>&1 && k13=$(. "$B
 		koo=$(ls "$R/lib/modules/$other/updates/dkms/vfio_cdev_noiommu.ko"* "$R/usr/lib/modules/$other/updates/dkms/vfio_cdev_noiommu.ko"* 2>/dev/null | head -n1)
 		step "[trixie] its dkms hook built and installed the module for $other" has_ko "$koo" "$other"
 		step "[trixie] the install's log shows dkms building for $other" \
-			grep -qE "(auto installation service for kernel|Autoinstall on) $other|Building module" "$B/abi-13.log"
+			grep -q "Autoinstall on $other succeeded for module(s) vfio_cdev_noiommu" "$B/abi-13.log"
 		step "[trixie] that module's vermagic is $other" sh -c "[ \"\$(modinfo -F vermagic $koo | cut -d' ' -f1)\" = $other ]"
 	else
 		notok "[trixie] trixie offers a second kernel ABI to install"

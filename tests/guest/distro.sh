@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # distro.sh - a kernel with its own iommufd and vfio, configured as Ubuntu's,
-# Fedora's and RHEL's are (scripts/distro-kernel.sh). The module serves
+# Fedora's and RHEL's are (scripts/build-kernel.sh distro). The module serves
 # /dev/vfio/noiommu-iommufd and leaves /dev/iommu to the kernel, in both
 # load orders; the kernel's vfio-pci drives another edu at the same time;
 # neither side disturbs the other's device table, nodes, udev rules or
@@ -68,17 +68,27 @@ if [ "$IOMMU" = 0 ]; then
 fi
 
 # ---- udev: our rules never touch the kernel's /dev/iommu ----
+# udev itself gives /dev/iommu the mode the kernel's iommufd asks for
+# (DEVMODE): what /dev/iommu gets with no rules of ours is the baseline,
+# and with our rules it must get exactly that
 mkdir -p /etc/udev/rules.d /run/udev /lib/systemd
 ln -sf /usr/bin/udevadm /lib/systemd/systemd-udevd
-cp /rig/70-vfio-cdev-noiommu.rules /rig/71-vfio-cdev-noiommu-group.rules /etc/udev/rules.d/
 printf 'root:x:0:0:root:/:/bin/sh\n' >>/etc/passwd
 printf 'root:x:0:\nvfio-noiommu:x:990:\n' >>/etc/group
 /lib/systemd/systemd-udevd --daemon >/tmp/udevd.log 2>&1
 check "udevd runs" eval "sleep 1; pidof systemd-udevd || { cat /tmp/udevd.log; false; }"
-chmod 0606 /dev/iommu "$OURS"	# modes no rule gives: what udev changes shows
-/usr/bin/udevadm trigger --action=add -s misc -s vfio_cdev_noiommu && /usr/bin/udevadm settle -t 30
+trigger() { /usr/bin/udevadm trigger --action=add -s misc -s vfio_cdev_noiommu && /usr/bin/udevadm settle -t 30; }
+chmod 0606 /dev/iommu "$OURS"	# modes nothing gives: what udev changes shows
+trigger
+base=$(stat -c '%U:%G %a' /dev/iommu)
+echo "# /dev/iommu with no rules of ours: $base"
+cp /rig/70-vfio-cdev-noiommu.rules /rig/71-vfio-cdev-noiommu-group.rules /etc/udev/rules.d/
+/usr/bin/udevadm control --reload
+chmod 0606 /dev/iommu "$OURS"
+trigger
 check "udev: our node gets the opt-in group, root:vfio-noiommu 0660" sh -c "[ \"\$(stat -c '%U:%G %a' $OURS)\" = 'root:vfio-noiommu 660' ]"
-check "udev: the kernel's /dev/iommu is untouched (still 0606)" sh -c "[ \"\$(stat -c '%U:%G %a' /dev/iommu)\" = 'root:root 606' ]"
+check "udev: the kernel's /dev/iommu gets what it gets without our rules ($base)" \
+	sh -c "[ \"\$(stat -c '%U:%G %a' /dev/iommu)\" = '$base' ] || { stat -c '%U:%G %a' /dev/iommu; false; }"
 /usr/bin/udevadm control --exit
 rm -f /etc/udev/rules.d/7*-vfio-cdev-noiommu*.rules
 
@@ -96,7 +106,7 @@ check "the kernel's stack unloads after ours" kernel_off
 # ---- ours first: never takes the name the kernel's iommufd will want ----
 check "our module loads alone" insmod "$KO" enable_unsafe_noiommu_mode=1
 check "alone, it still serves $OURS and leaves /dev/iommu free" sh -c "[ -c $OURS ] && [ ! -e /dev/iommu ] && [ ! -e /sys/class/misc/iommu ]"
-check "edu: ours again" ours_bind
+check "edu: ours$([ "$IOMMU" = 1 ] && echo " refuses it (IOMMU)") again" ours_bind
 check "then the kernel's vfio-pci, vfio and iommufd load" load_kmods vfio-pci
 check "and the kernel's iommufd gets /dev/iommu" sh -c "[ -c /dev/iommu ] && [ -e /sys/class/misc/iommu ]"
 KDEV=$(cat /sys/class/misc/iommu/dev)
