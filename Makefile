@@ -7,12 +7,15 @@
 #                             on the stock kernel and on a debug kernel (KASAN, lockdep,
 #                             kmemleak): FLAVOURS=stock for the stock kernel alone
 #   make check-debug          the debug kernel alone
-#   make check-matrix         the in-guest suite on Debian 6.1 (amd64, rt, cloud),
-#                             6.12 (amd64, rt) and 7.3 (trixie chroot build)
-#   make check-package        the .deb on a clean bookworm chroot: install, a kernel
-#                             upgrade (dkms autoinstall), boot both kernels, purge
+#   make check-matrix         the in-guest suite on Debian 5.10, 6.1 (amd64, rt, cloud),
+#                             6.12 (bpo amd64, rt; +deb12; +deb13 amd64, rt), 7.3, and
+#                             a 6.12 configured like other distributions' (own iommufd)
+#   make check-package        the .deb on a clean bookworm and a clean trixie: install,
+#                             a kernel upgrade or ABI change (dkms), boot, purge
 #   make deb                  dist/vfio-cdev-noiommu-dkms_<version>_all.deb (dh-dkms)
-#   make bench                the benchmark: ratios measured in one guest run
+#   make bench                the benchmark: ratios measured in one guest run, then
+#                             the module against upstream 7.3's own cdev no-IOMMU
+#                             (tests/bench-peer.sh; not part of make check or CI)
 #   make lint                 W=1, sparse (C=2) and checkpatch, all must be silent
 #   make dkms-install / dkms-uninstall
 #
@@ -57,9 +60,9 @@ check:
 check-debug:
 	FLAVOURS=debug tests/run.sh
 
-# every Debian kernel of the matrix (6.1 amd64/rt/cloud, 6.12 amd64/rt, 7.3)
+# every kernel of the matrix (tests/matrix.sh; a list of KSPECs in MATRIX=)
 check-matrix:
-	tests/matrix.sh
+	tests/matrix.sh $(MATRIX)
 
 check-package:
 	tests/package.sh
@@ -72,5 +75,6 @@ demo:
 
 bench:
 	tests/bench-run.sh
+	tests/bench-peer.sh
 
 .PHONY: all modules clean lint lint-build dkms-install dkms-uninstall check check-debug check-matrix check-package deb demo bench

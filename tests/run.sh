@@ -110,7 +110,8 @@ step "test programs build (static, -Wall -Werror)" sh -c "\
 	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/wc_test tests/wc_test.c && \
 	gcc -static -O2 -pthread -Wall -Wextra -Werror -Iinclude -o $B/fuzz tests/fuzz.c && \
 	gcc -static -O2 -pthread -Wall -Wextra -Werror -Iinclude -o $B/stress tests/stress.c && \
-	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/fail_nth tests/fail_nth.c"
+	gcc -static -O2 -Wall -Wextra -Werror -Iinclude -o $B/fail_nth tests/fail_nth.c && \
+	gcc -static -O2 -pthread -Wall -Wextra -Werror -Iinclude -o $B/peer_bench tests/peer_bench.c"
 SPLAT=$VCN_SPLAT
 
 # boot_one TAG NAME APPEND: one guest. A kernel splat before the suite even
@@ -165,7 +166,7 @@ boot_guests() {
 	MODROOT=$modroot KMODS="vfio-pci nvme aer_inject pci-pf-stub" BINS="/usr/bin/kmod /usr/bin/udevadm /usr/bin/setpriv" \
 		tests/rig/mkinitramfs.sh "$B/initrd-$tag.gz" "$krel" "$ko" \
 		"$B/vcn_test" "$B/vcn_tool" "$B/ioas_test" "$B/edu_dma" "$B/nvme_drv" "$B/access_test" "$B/irq_test" "$B/safety_test" "$B/wc_test" \
-		"$B/fuzz" "$B/stress" "$B/fail_nth" scripts/vfio-noiommu-bind scripts/udev/*.rules \
+		"$B/fuzz" "$B/stress" "$B/fail_nth" "$B/peer_bench" tests/guest/peer.sh scripts/vfio-noiommu-bind scripts/udev/*.rules \
 		scripts/modprobe.d/vfio-cdev-noiommu.conf tests/guest/lib.sh tests/guest/suite.sh \
 		tests/guest/iommu.sh tests/guest/hardening.sh tests/guest/failnth.sh tests/guest/deploy.sh \
 		tests/guest/lockdown.sh ${EXTRA_FILES:-} || {

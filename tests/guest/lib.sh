@@ -16,7 +16,11 @@ if kernel_has_iommufd; then CTX=/dev/vfio/noiommu-iommufd; else CTX=/dev/iommu; 
 export VCN_EXPECT_CTX=$CTX	# for vcn_test
 KMEMLEAK=/sys/kernel/debug/kmemleak
 # on the debug kernel: forget what boot leaked, so only our leaks count
-[ -w "$KMEMLEAK" ] && echo clear >"$KMEMLEAK"
+# (once per guest: a script a suite runs must not forget the suite's)
+if [ -w "$KMEMLEAK" ] && [ -z "${VCN_KMEMLEAK_CLEARED:-}" ]; then
+	echo clear >"$KMEMLEAK"
+	export VCN_KMEMLEAK_CLEARED=1
+fi
 
 pass() { echo "ok - $*"; }
 fail() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }

@@ -23,11 +23,11 @@
 #   The serial console goes to LOG. Env: KERNEL (an ELF vmlinux or bzImage),
 #   IOMMU=1 (q35 + intel-iommu: every device gets an IOMMU group), APPEND
 #   (extra kernel command line; KEY=value words reach /init's environment),
-#   MEM (512M), TIMEOUT (seconds, 600).
+#   MEM (512M), SMP (vCPUs, 1), TIMEOUT (seconds, 600).
 set -u
 initrd=$1 log=$2
 : "${KERNEL:?KERNEL= vmlinux to boot}"
-MEM=${MEM:-512M}; TIMEOUT=${TIMEOUT:-600}; APPEND=${APPEND:-}
+MEM=${MEM:-512M}; SMP=${SMP:-1}; TIMEOUT=${TIMEOUT:-600}; APPEND=${APPEND:-}
 nvme_img=$(mktemp "${TMPDIR:-/tmp}/vcn-nvme.XXXXXX")	# QEMU write-locks it: one per guest
 trap 'rm -f "$nvme_img"' EXIT
 truncate -s 64M "$nvme_img"
@@ -49,7 +49,7 @@ case " $APPEND " in
 		-object memory-backend-ram,id=ivmem,size=1M,share=on -device ivshmem-plain,memdev=ivmem" ;;
 esac
 # shellcheck disable=SC2086
-timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg,thread=multi $machine -cpu max -smp 1 -m "$MEM" \
+timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg,thread=multi $machine -cpu max -smp "$SMP" -m "$MEM" \
 	-nodefaults -nographic -monitor none -serial stdio -no-reboot \
 	-kernel "$KERNEL" -initrd "$initrd" -append "$cmdline" \
 	-device edu,addr=0x1,dma_mask=0xffffffffffffffff \
