@@ -18,6 +18,10 @@ uri=$(awk "/^URIs:/ && \$2 $want /security/ {print \$2; exit}" /etc/apt/sources.
 [ -n "$uri" ] || uri=$(awk "/^deb / && \$2 $want /security/ {print \$2; exit}" /etc/apt/sources.list 2>/dev/null || true)
 [ -n "$uri" ] || { echo "deb-suite: no Debian archive address for $suite in the apt sources" >&2; exit 1; }
 mkdir -p "$root/lists/partial" "$root/archives/partial" "$root/etc/preferences.d" "$root/etc/sources.list.d"
+# one apt at a time per suite: CI fetches kernels in the background while
+# make check reads the same suites, and apt's own list lock fails, not waits
+exec 9>"$root/.vcn-lock"
+flock 9
 echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $suite main" >"$root/etc/sources.list"
 : >"$root/status"
 apt_opts=(-o Dir::Etc="$root/etc" -o Dir::Etc::SourceList="$root/etc/sources.list"

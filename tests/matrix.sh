@@ -71,7 +71,8 @@ for k in $specs; do
 		krel=$KREL
 		# the compiler the kernel was built with (its config says): the module's
 		cc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\(.*\)"$/\1/p' \
-			"${BUILD_WRAPPER:+$(dirname "$BUILD_WRAPPER")}$KDIR/.config" 2>/dev/null | awk '{print "gcc-" $NF}')
+			"${BUILD_WRAPPER:+$(dirname "$BUILD_WRAPPER")}$KDIR/.config" 2>/dev/null |
+			awk '{ for (i = NF; i > 0; i--) if ($i ~ /^[0-9]+\.[0-9]+(\.[0-9]+)?$/) { print "gcc-" $i; exit } }')
 		ok "[$k] kernel $KREL fetched (KERNEL=$(basename "$KERNEL"))"
 	else
 		notok "[$k] kernel fetched"; tail_log "$kb/fetch.log"; row; continue
@@ -141,25 +142,24 @@ for k in $specs; do
 	# a kernel with its own iommufd and vfio: side by side with them
 	grep -q '^CONFIG_IOMMUFD=[ym]' "${BUILD_WRAPPER:+$(dirname "$BUILD_WRAPPER")}$KDIR/.config" &&
 		guests="$guests distro distro-iommu"
-	# two guests at a time (one per core), collected in order
-	# shellcheck disable=SC2086
-	set -- $guests
-	while [ $# -gt 0 ]; do
-		for g in $1 ${2:-}; do
-			case $g in
-			main) iommu=0 suite=suite ;;
-			iommu) iommu=1 suite=iommu ;;
-			deploy) iommu=0 suite=deploy ;;
-			distro) iommu=0 suite=distro ;;
-			distro-iommu) iommu=1 suite=distro ;;
-			esac
-			KERNEL=$KERNEL IOMMU=$iommu APPEND="SUITE=$suite" \
-				tests/rig/run-guest.sh "$kb/initrd.gz" "$kb/guest-$g.log" &
-		done
-		wait
-		for g in $1 ${2:-}; do vcn_collect "$kb/guest-$g.log" "$k/$g"; done
-		shift; [ $# -gt 0 ] && shift
+	# two guests running at a time (one per core): the next starts as soon
+	# as one ends (the full suite's guest is the long one); collected in order
+	running=0
+	for g in $guests; do
+		case $g in
+		main) iommu=0 suite=suite ;;
+		iommu) iommu=1 suite=iommu ;;
+		deploy) iommu=0 suite=deploy ;;
+		distro) iommu=0 suite=distro ;;
+		distro-iommu) iommu=1 suite=distro ;;
+		esac
+		if [ "$running" -ge 2 ]; then wait -n; running=$((running - 1)); fi
+		KERNEL=$KERNEL IOMMU=$iommu APPEND="SUITE=$suite" \
+			tests/rig/run-guest.sh "$kb/initrd.gz" "$kb/guest-$g.log" &
+		running=$((running + 1))
 	done
+	wait
+	for g in $guests; do vcn_collect "$kb/guest-$g.log" "$k/$g"; done
 	row
 done
 

@@ -20,6 +20,7 @@
 #      with gcc-14), that kernel booted with the dkms-built module (deploy
 #      suite), then the headers of trixie's other kernel ABI (dkms must
 #      build for it too), then purge
+# `package.sh prepare` only makes the clean systems (cached).
 # Prints TAP lines and "N passed, N failed". Env: VCN_BUILD (scratch,
 # default /var/tmp/vcn-package), VCN_CACHE (the pristine chroots, default
 # /var/cache/vfio-cdev-noiommu).
@@ -28,7 +29,7 @@ cd "$(dirname "$0")/.."
 top=$(pwd)
 t0=$(date +%s)
 scripts/install-deps.sh >/dev/null || exit 1
-B=${VCN_BUILD:-/var/tmp/vcn-package}
+B=${VCN_BUILD:-/var/tmp/vcn-package}${1:+-$1}
 cache=${VCN_CACHE:-/var/cache/vfio-cdev-noiommu}
 R=$B/root
 rm -rf "$B"; mkdir -p "$B"
@@ -54,27 +55,6 @@ has_ko() { [ -f "$1" ] && in_root "dkms status -m vfio_cdev_noiommu -v $ver -k $
 eval "$(tests/rig/stock-kernel.sh)" || exit 1
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 
-# ---- 1. the package ----
-if deb=$(scripts/mkdeb.sh "$B/dist" 2>"$B/mkdeb.log"); then
-	ok "make deb builds $(basename "$deb") with dh-dkms"
-else
-	notok "make deb"; sed 's/^/#   /' "$B/mkdeb.log"; summary
-fi
-dpkg-deb -c "$deb" | awk '{print $6}' >"$B/contents"
-for f in usr/src/vfio_cdev_noiommu-$ver/dkms.conf usr/src/vfio_cdev_noiommu-$ver/Makefile \
-	usr/src/vfio_cdev_noiommu-$ver/scripts/conftest.sh usr/src/vfio_cdev_noiommu-$ver/src/main.c \
-	usr/sbin/vfio-noiommu-bind usr/lib/udev/rules.d/70-vfio-cdev-noiommu.rules \
-	usr/include/vfio_cdev_noiommu.h usr/share/doc/vfio-cdev-noiommu-dkms/examples/vfio-cdev-noiommu.conf \
-	usr/share/doc/vfio-cdev-noiommu-dkms/examples/71-vfio-cdev-noiommu-group.rules; do
-	grep -qx "\./$f" "$B/contents" || echo "missing: $f"
-done >"$B/missing"
-step "the package holds the dkms source, the tool, the udev rule, the examples, the header" test ! -s "$B/missing"
-[ -s "$B/missing" ] && sed 's/^/#   /' "$B/missing"
-step "no build products or tests in the package" sh -c "! grep -E '\.(o|ko|cmd)\$|/tests/|/\.conftest' $B/contents"
-step "the package depends on dkms and dwarves (pahole: BTF of 6.12+ kernels)" \
-	sh -c "dpkg-deb -f $deb Depends | grep -q 'dkms' && dpkg-deb -f $deb Depends | grep -q 'dwarves'"
-
-# ---- the clean system: bookworm minbase + the stock kernel's headers ----
 # mk_pristine SUITE KREL DIR: a debootstrapped SUITE in DIR reading the
 # archive the machine's sources name (SUITE, its updates and its security
 # suite: the chroot's own apt sources, never the machine's), with KREL's
@@ -96,17 +76,51 @@ mk_pristine() {
 	R=$dir in_root "apt-get -qq update && apt-get install -y -qq linux-headers-$krel" || return 1
 	touch "$dir/.vcn-ready-$krel"
 }
+# pristine_for SUITE KREL: $pristine, the cached clean SUITE with KREL's
+# headers, made if missing
+pristine_for() {
+	pristine=$cache/chroot-$1; [ "$1" = bookworm ] || pristine=$cache/chroot-$1-pkg
+	[ -e "$pristine/.vcn-ready-$2" ] && return 0
+	echo "== debootstrap a clean $1 with linux-headers-$2 (once, cached in $pristine)"
+	mk_pristine "$1" "$2" "$pristine" >"$B/pristine-$1.log" 2>&1 || {
+		notok "a clean $1 chroot with linux-headers-$2"; tail -n 30 "$B/pristine-$1.log" | sed 's/^/#   /'; return 1; }
+}
 # clean_system SUITE KREL: $R, a fresh copy of the cached clean SUITE
 clean_system() {
-	pristine=$cache/chroot-$1; [ "$1" = bookworm ] || pristine=$cache/chroot-$1-pkg
-	if [ ! -e "$pristine/.vcn-ready-$2" ]; then
-		echo "== debootstrap a clean $1 with linux-headers-$2 (once, cached in $pristine)"
-		mk_pristine "$1" "$2" "$pristine" >"$B/pristine-$1.log" 2>&1 || {
-			notok "a clean $1 chroot with linux-headers-$2"; tail -n 30 "$B/pristine-$1.log" | sed 's/^/#   /'; return 1; }
-	fi
+	pristine_for "$1" "$2" || return 1
 	rm -rf "$R"
 	cp -a "$pristine" "$R"
 }
+# `package.sh prepare`: only the clean systems (network and disk: CI makes
+# them in the background while make check runs)
+if [ "${1:-}" = prepare ]; then
+	pristine_for bookworm "$KREL" || exit 1
+	k13=$(scripts/fetch-kernel.sh 13 | sed -n 's/^KREL=//p')
+	[ -n "$k13" ] && pristine_for trixie "$k13" || exit 1
+	exit 0
+fi
+
+# ---- 1. the package ----
+if deb=$(scripts/mkdeb.sh "$B/dist" 2>"$B/mkdeb.log"); then
+	ok "make deb builds $(basename "$deb") with dh-dkms"
+else
+	notok "make deb"; sed 's/^/#   /' "$B/mkdeb.log"; summary
+fi
+dpkg-deb -c "$deb" | awk '{print $6}' >"$B/contents"
+for f in usr/src/vfio_cdev_noiommu-$ver/dkms.conf usr/src/vfio_cdev_noiommu-$ver/Makefile \
+	usr/src/vfio_cdev_noiommu-$ver/scripts/conftest.sh usr/src/vfio_cdev_noiommu-$ver/src/main.c \
+	usr/sbin/vfio-noiommu-bind usr/lib/udev/rules.d/70-vfio-cdev-noiommu.rules \
+	usr/include/vfio_cdev_noiommu.h usr/share/doc/vfio-cdev-noiommu-dkms/examples/vfio-cdev-noiommu.conf \
+	usr/share/doc/vfio-cdev-noiommu-dkms/examples/71-vfio-cdev-noiommu-group.rules; do
+	grep -qx "\./$f" "$B/contents" || echo "missing: $f"
+done >"$B/missing"
+step "the package holds the dkms source, the tool, the udev rule, the examples, the header" test ! -s "$B/missing"
+[ -s "$B/missing" ] && sed 's/^/#   /' "$B/missing"
+step "no build products or tests in the package" sh -c "! grep -E '\.(o|ko|cmd)\$|/tests/|/\.conftest' $B/contents"
+step "the package depends on dkms and dwarves (pahole: BTF of 6.12+ kernels)" \
+	sh -c "dpkg-deb -f $deb Depends | grep -q 'dkms' && dpkg-deb -f $deb Depends | grep -q 'dwarves'"
+
+# ---- the clean system: bookworm minbase + the stock kernel's headers ----
 clean_system bookworm "$KREL" || summary
 step "the clean system has $KREL's headers, and no dkms, no module" \
 	sh -c "[ -e $R/usr/src/linux-headers-$KREL/Makefile ] && [ ! -e $R/usr/sbin/dkms ] && ! find $R/lib/modules -name 'vfio_cdev_noiommu*' | grep -q ."

@@ -297,8 +297,9 @@ check "rmmod" rmmod vfio_cdev_noiommu
 # ---- coexistence with the kernel's vfio.ko (both orders) ----
 check "kernel vfio-pci stack loads first" load_kmods vfio-pci
 # vfio.ko has a class named vfio-dev since v6.1 (upstream's per-device
-# directory, which ours mimics): it must register it with us around
-if grep -q 'vfio-dev' /rig/kmod/vfio.ko; then
+# directory, which ours mimics): it must register it with us around (a
+# whole word: 5.10's vfio.ko has the string "[vfio-device]" and no class)
+if grep -qw 'vfio-dev' /rig/kmod/vfio.ko; then
 	check "vfio.ko registered its vfio-dev class" test -d /sys/class/vfio-dev
 else
 	skip "vfio.ko registered its vfio-dev class" "this kernel's vfio.ko has no such class (v6.1+)"
