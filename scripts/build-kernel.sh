@@ -32,7 +32,7 @@ upstream)
 	# the trixie chroot the matrix builds 7.3 in, with a kernel build's tools
 	scripts/fetch-kernel.sh 7.3 >/dev/null
 	chroot_dir=$cache/chroot-trixie
-	tools="gcc bc bison flex libelf-dev libssl-dev openssl perl cpio rsync"
+	tools="gcc bc bison flex libelf-dev libssl-dev openssl perl cpio rsync zstd xz-utils"
 	if [ "$(cat "$chroot_dir/.vcn-kbuild-tools" 2>/dev/null)" != "$tools" ]; then
 		chroot "$chroot_dir" sh -c "apt-get -qq update && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $tools" >&2
 		echo "$tools" >"$chroot_dir/.vcn-kbuild-tools"

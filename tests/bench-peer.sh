@@ -21,7 +21,7 @@ B=${VCN_BUILD:-/var/tmp/vcn-build}/peer
 rm -rf "$B"; mkdir -p "$B"
 scripts/install-deps.sh
 
-echo "== the three kernels (the upstream one is built once: about 10 minutes)"
+echo "== the three kernels (the upstream one is built once, then cached)"
 scripts/fetch-kernel.sh upstream "$B/env-upstream" >"$B/fetch-upstream.log" 2>&1 ||
 	{ tail -n 30 "$B/fetch-upstream.log"; exit 1; }
 scripts/fetch-kernel.sh 7.3 "$B/env-7.3" >"$B/fetch-7.3.log" 2>&1 ||
