@@ -69,7 +69,7 @@ cat >"$tmp/probe_unpin_user_page_range_dirty_lock.c" <<'C'
 void vcn_probe(struct page *p) { unpin_user_page_range_dirty_lock(p, 2, true); }
 C
 
-# pci_dev_trylock() and pci_dev_unlock() exported and declared (v5.15).
+# pci_dev_trylock() and pci_dev_unlock() exported and declared (after v5.10).
 cat >"$tmp/probe_pci_dev_trylock.c" <<'C'
 #include <linux/pci.h>
 void vcn_probe(struct pci_dev *d) { if (pci_dev_trylock(d)) pci_dev_unlock(d); }

@@ -96,7 +96,7 @@ static inline void vcn_unpin_page_range(struct page *page, unsigned long npages,
 #endif
 
 /*
- * pci_dev_trylock() (exported in v5.15): before it, the two locks it
+ * pci_dev_trylock() (exported after v5.10): before it, the two locks it
  * takes, in its order (the device lock, then config access)
  */
 #ifdef VCN_HAVE_PCI_DEV_TRYLOCK
@@ -120,7 +120,7 @@ static inline void vcn_pci_dev_unlock(struct pci_dev *pdev)
 }
 #endif
 
-/* pci_warn_once() (v5.11) */
+/* pci_warn_once() (after v5.10) */
 #ifndef pci_warn_once
 #define pci_warn_once(pdev, fmt, arg...) dev_warn_once(&(pdev)->dev, fmt, ##arg)
 #endif
