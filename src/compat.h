@@ -97,7 +97,7 @@ static inline void vcn_unpin_page_range(struct page *page, unsigned long npages,
 
 /*
  * pci_dev_trylock() (exported after v5.10): before it, the two locks it
- * takes, in its order (the device lock, then config access)
+ * takes (both trylocks, so their order cannot deadlock)
  */
 #ifdef VCN_HAVE_PCI_DEV_TRYLOCK
 #define vcn_pci_dev_trylock(pdev)	pci_dev_trylock(pdev)

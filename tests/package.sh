@@ -228,7 +228,7 @@ if scripts/fetch-kernel.sh 13 "$B/env-13" >"$B/fetch-13.log" 2>&1 && k13=$(. "$B
 	[ -f "$ko13" ] && guest "deb13-$k13" "$k13" "$(. "$B/env-13"; echo "$KERNEL")" "$(. "$B/env-13"; echo "$MODROOT")" "$ko13" deploy
 	# the other ABI: the newest trixie headers package that is not k13's
 	other=$(in_root "apt-cache search --names-only '^linux-headers-6\.12\.[0-9]+\+deb13-amd64\$'" |
-		awk '{print $1}' | sed 's/^linux-headers-//' | grep -vx "$k13" | sort -V | tail -n1)
+		awk '{print $1}' | sed 's/^linux-headers-//' | grep -vxF "$k13" | sort -V | tail -n1)
 	if [ -n "$other" ]; then
 		step "[trixie] another kernel ABI: apt-get install linux-headers-$other" \
 			in_root "apt-get install -y linux-headers-$other"
@@ -238,8 +238,8 @@ if scripts/fetch-kernel.sh 13 "$B/env-13" >"$B/fetch-13.log" 2>&1 && k13=$(. "$B
 		step "[trixie] the install's log shows dkms building for $other" \
 			grep -q "Autoinstall on $other succeeded for module(s) vfio_cdev_noiommu" "$B/abi-13.log"
 		step "[trixie] that module's vermagic is $other" sh -c "[ \"\$(modinfo -F vermagic $koo | cut -d' ' -f1)\" = $other ]"
-	else
-		notok "[trixie] trixie offers a second kernel ABI to install"
+	else	# the archive's state, not the package's: said, not failed
+		echo "# SKIP - [trixie] the dkms rebuild on another kernel ABI: trixie offers only $k13 now" | tee -a "$results"
 	fi
 	purged trixie
 else

@@ -66,6 +66,9 @@ static void say_thp(void)
 
 enum backing { SMALL, THP, HUGETLB };
 
+/* the THP buffer's mapping as mmap returned it (buf_alloc aligns inside) */
+static uint8_t *thp_base;
+
 static uint8_t *buf_alloc(size_t len, enum backing how)
 {
 	int f = MAP_PRIVATE | MAP_ANONYMOUS | (how == HUGETLB ? MAP_HUGETLB : 0);
@@ -76,8 +79,10 @@ static uint8_t *buf_alloc(size_t len, enum backing how)
 		vcn_fail("mmap %zu bytes%s", len, how == HUGETLB ? " MAP_HUGETLB" : "");
 		return NULL;
 	}
-	if (how == THP)	/* aligned, so every 2 MiB can be one huge page */
+	if (how == THP) {	/* aligned, so every 2 MiB can be one huge page */
+		thp_base = p;
 		p = (uint8_t *)(((uintptr_t)p + HPAGE - 1) & ~(HPAGE - 1));
+	}
 	madvise(p, len, how == THP ? MADV_HUGEPAGE : how == SMALL ? MADV_NOHUGEPAGE : 0);
 	memset(p, 0x5a, len);	/* populated: the pin need not fault */
 	return p;
@@ -228,8 +233,12 @@ static void single_figures(struct vcn_dev *d)
 	const uint64_t iova = 1ULL << 32, hiova = 1ULL << 33, tiova = 3ULL << 32;
 	struct bench b;
 
-	if (!small || !thp || !huge || map_at(d, d->ioas, small, BIG, iova) ||
-	    map_at(d, d->ioas, huge, BIG, hiova)) {
+	if (!small || !thp || !huge || map_at(d, d->ioas, small, BIG, iova)) {
+		failed++;
+		return;
+	}
+	if (map_at(d, d->ioas, huge, BIG, hiova)) {
+		unmap_at(d, d->ioas, iova, BIG);
 		failed++;
 		return;
 	}
@@ -255,6 +264,7 @@ static void single_figures(struct vcn_dev *d)
 	b = (struct bench){ .name = "get_info", .run = op_get_info, .d = d };
 	figure(&b, "ns", 1);
 	munmap(small, BIG);
+	munmap(thp_base, BIG + HPAGE);
 	munmap(huge, BIG);
 }
 
@@ -335,8 +345,17 @@ static double run_workers(struct worker *w, int n)
 	int i, err = 0;
 
 	go = stop = 0;
-	for (i = 0; i < n; i++)
-		pthread_create(&w[i].t, NULL, work, &w[i]);
+	for (i = 0; i < n; i++) {
+		w[i].err = 0;
+		w[i].ops = 0;
+		if (pthread_create(&w[i].t, NULL, work, &w[i])) {
+			vcn_fail("pthread_create");
+			failed++;
+			stop = go = 1;
+			n = i;	/* join only the ones that started */
+			break;
+		}
+	}
 	t0 = now_ns();
 	go = 1;
 	while (now_ns() - t0 < round_ns)
