@@ -26,15 +26,6 @@
 #define KERNEL_IOMMUFD	"/dev/iommu"
 #define DMA_IOVA	0x10000000ULL	/* outside every reserved IOVA range */
 
-static const char *env_bdf(const char *name)
-{
-	const char *b = getenv(name);
-
-	if (!b)
-		fprintf(stderr, "kvfio: %s is not set\n", name);
-	return b;
-}
-
 /* the kernel's vfio group of @bdf, as /dev/vfio/<name> */
 static int group_node(const char *bdf, char *node, size_t len)
 {
@@ -135,24 +126,22 @@ static void kgroup_close(struct kgroup *k)
 /* the kernel's device alone: after our module is gone, it goes on */
 TEST(group_noiommu_alone)
 {
-	const char *kbdf = env_bdf("VCN_KVFIO_BDF");
+	const char *kbdf = vcn_env_bdf("VCN_KVFIO_BDF");
 	struct kgroup k;
 
-	ASSERT_TRUE(kbdf != NULL);
 	kgroup_open(&k, kbdf);
 	kgroup_close(&k);
 }
 
 TEST(group_noiommu_and_ours_at_once)
 {
-	const char *kbdf = env_bdf("VCN_KVFIO_BDF"), *ours = env_bdf("VCN_EDU_BDF");
+	const char *kbdf = vcn_env_bdf("VCN_KVFIO_BDF"), *ours = vcn_env_bdf("VCN_EDU_BDF");
 	struct vcn_dma a, b;
 	struct kgroup k;
 	struct vcn_dev d;
 	volatile uint8_t *bar;
 	size_t bar_size;
 
-	ASSERT_TRUE(kbdf && ours);
 	kgroup_open(&k, kbdf);
 	/* ours, while the kernel's device is open and live */
 	ASSERT_OK(vcn_dev_open(&d, ours));
@@ -175,11 +164,10 @@ TEST(group_noiommu_and_ours_at_once)
 /* a program must not mix them up: each side rejects the other's files */
 TEST(group_files_do_not_cross)
 {
-	const char *ours = env_bdf("VCN_EDU_BDF");
+	const char *ours = vcn_env_bdf("VCN_EDU_BDF");
 	struct iommu_ioas_noiommu_get_pa g = { .size = sizeof(g) };
 	int kctx, dev;
 
-	ASSERT_TRUE(ours != NULL);
 	ASSERT_TRUE((kctx = open(KERNEL_IOMMUFD, O_RDWR)) >= 0);
 	ASSERT_TRUE((dev = open(vcn_dev_node(ours), O_RDWR)) >= 0);
 	/* our device bound to the kernel's iommufd: not a context of ours */
@@ -194,7 +182,7 @@ TEST(group_files_do_not_cross)
 
 TEST(cdev_iommufd_dma_through_the_iommu)
 {
-	const char *kbdf = env_bdf("VCN_KVFIO_BDF");
+	const char *kbdf = vcn_env_bdf("VCN_KVFIO_BDF");
 	const char *node;
 	volatile uint8_t *bar;
 	size_t bar_size;
@@ -202,7 +190,6 @@ TEST(cdev_iommufd_dma_through_the_iommu)
 	uint64_t iova = DMA_IOVA;
 	uint8_t *buf;
 
-	ASSERT_TRUE(kbdf != NULL);
 	node = vcn_dev_node(kbdf);
 	ASSERT_TRUE(node && !strncmp(node, "/dev/vfio/devices/vfio", 22));
 	ASSERT_TRUE((d.dev = open(node, O_RDWR)) >= 0);

@@ -88,26 +88,10 @@ static uint8_t *buf_alloc(size_t len, enum backing how)
 	return p;
 }
 
-static int map_at(struct vcn_dev *d, uint32_t ioas, void *va, uint64_t len,
-		  uint64_t iova)
+/* IOMMU_IOAS_MAP at a fixed IOVA of @d's IOAS (vcn_dev.h says why it failed) */
+static int map_at(struct vcn_dev *d, void *va, uint64_t len, uint64_t iova)
 {
-	struct iommu_ioas_map m = {
-		.size = sizeof(m),
-		.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE |
-			 IOMMU_IOAS_MAP_FIXED_IOVA,
-		.ioas_id = ioas, .user_va = (uintptr_t)va, .length = len, .iova = iova,
-	};
-
-	return ioctl(d->ctx, IOMMU_IOAS_MAP, &m);
-}
-
-static int unmap_at(struct vcn_dev *d, uint32_t ioas, uint64_t iova, uint64_t len)
-{
-	struct iommu_ioas_unmap u = {
-		.size = sizeof(u), .ioas_id = ioas, .iova = iova, .length = len,
-	};
-
-	return ioctl(d->ctx, IOMMU_IOAS_UNMAP, &u);
+	return vcn_map(d, va, len, &iova, 1);
 }
 
 static int get_pa(int ctx, uint32_t ioas, uint64_t iova, uint64_t len,
@@ -162,9 +146,9 @@ static int op_pagemap(struct bench *b, unsigned long n)
 static int op_map_unmap(struct bench *b, unsigned long n)
 {
 	while (n--) {
-		if (map_at(b->d, b->d->ioas, b->va, b->len, b->iova))
+		if (map_at(b->d, b->va, b->len, b->iova))
 			return vcn_fail("%s: MAP", b->name);
-		if (unmap_at(b->d, b->d->ioas, b->iova, b->len))
+		if (vcn_unmap(b->d, b->iova, b->len))
 			return vcn_fail("%s: UNMAP", b->name);
 	}
 	return 0;
@@ -233,12 +217,12 @@ static void single_figures(struct vcn_dev *d)
 	const uint64_t iova = 1ULL << 32, hiova = 1ULL << 33, tiova = 3ULL << 32;
 	struct bench b;
 
-	if (!small || !thp || !huge || map_at(d, d->ioas, small, BIG, iova)) {
+	if (!small || !thp || !huge || map_at(d, small, BIG, iova)) {
 		failed++;
 		return;
 	}
-	if (map_at(d, d->ioas, huge, BIG, hiova)) {
-		unmap_at(d, d->ioas, iova, BIG);
+	if (map_at(d, huge, BIG, hiova)) {
+		vcn_unmap(d, iova, BIG);
 		failed++;
 		return;
 	}
@@ -253,8 +237,8 @@ static void single_figures(struct vcn_dev *d)
 	close(b.fd);
 	b = (struct bench){ .name = "walk_64m_getpa", .run = op_walk, .d = d, .iova = iova, .len = BIG };
 	figure(&b, "us", 1000);
-	unmap_at(d, d->ioas, iova, BIG);
-	unmap_at(d, d->ioas, hiova, BIG);
+	vcn_unmap(d, iova, BIG);
+	vcn_unmap(d, hiova, BIG);
 	b = (struct bench){ .name = "map_unmap_64m_4k", .run = op_map_unmap, .d = d, .iova = tiova, .va = small, .len = BIG };
 	figure(&b, "us", 1000);
 	b = (struct bench){ .name = "map_unmap_64m_thp", .run = op_map_unmap, .d = d, .iova = tiova, .va = thp, .len = BIG };
@@ -305,8 +289,7 @@ static void irq_figures(struct vcn_dev *d)
 
 struct worker {
 	pthread_t t;
-	struct vcn_dev *d;
-	uint32_t ioas;
+	struct vcn_dev *d;	/* its IOAS is d->ioas */
 	uint64_t iova;
 	uint8_t *va;
 	int map;		/* MAP+UNMAP, else GET_PA */
@@ -326,10 +309,10 @@ static void *work(void *arg)
 		;
 	while (!stop) {
 		if (w->map)
-			w->err |= map_at(w->d, w->ioas, w->va, THREAD_LEN, w->iova) ||
-				  unmap_at(w->d, w->ioas, w->iova, THREAD_LEN);
+			w->err |= map_at(w->d, w->va, THREAD_LEN, w->iova) ||
+				  vcn_unmap(w->d, w->iova, THREAD_LEN);
 		else
-			w->err |= get_pa(w->d->ctx, w->ioas, w->iova + (i % (THREAD_LEN / PG)) * PG,
+			w->err |= get_pa(w->d->ctx, w->d->ioas, w->iova + (i % (THREAD_LEN / PG)) * PG,
 					 PG, &got);
 		i++;
 	}
@@ -396,21 +379,19 @@ static void scaling(void)
 	struct worker w[MAX_THREADS];
 	uint8_t *mem = buf_alloc(MAX_THREADS * THREAD_LEN, SMALL);
 	const uint64_t base = 1ULL << 36;
-	uint32_t ioas[MAX_DEVS];
 	int i;
 
-	if (!mem || map_at(&devs[0], devs[0].ioas, mem, MAX_THREADS * THREAD_LEN, base)) {
+	if (!mem || map_at(&devs[0], mem, MAX_THREADS * THREAD_LEN, base)) {
 		failed++;
 		return;
 	}
 	for (i = 0; i < MAX_THREADS; i++)
-		w[i] = (struct worker){ .d = &devs[0], .ioas = devs[0].ioas,
-					.iova = base + i * THREAD_LEN };
+		w[i] = (struct worker){ .d = &devs[0], .iova = base + i * THREAD_LEN };
 	scale_figure("getpa_one_ioas", w, getpa_counts);
-	unmap_at(&devs[0], devs[0].ioas, base, MAX_THREADS * THREAD_LEN);
+	vcn_unmap(&devs[0], base, MAX_THREADS * THREAD_LEN);
 	for (i = 0; i < MAX_THREADS; i++)
-		w[i] = (struct worker){ .d = &devs[0], .ioas = devs[0].ioas, .map = 1,
-					.iova = base + i * THREAD_LEN, .va = mem + i * THREAD_LEN };
+		w[i] = (struct worker){ .d = &devs[0], .map = 1, .iova = base + i * THREAD_LEN,
+					.va = mem + i * THREAD_LEN };
 	scale_figure("mapunmap_one_ioas", w, map_counts);
 	if (ndevs < 4) {
 		printf("# scale_mapunmap_own_ioas: needs 4 devices, %d bound\n", ndevs);
@@ -418,11 +399,9 @@ static void scaling(void)
 		return;
 	}
 	/* one IOAS per thread, each with its own device attached */
-	for (i = 0; i < 4; i++) {
-		ioas[i] = devs[i].ioas;
-		w[i] = (struct worker){ .d = &devs[i], .ioas = ioas[i], .map = 1,
-					.iova = base, .va = mem + i * THREAD_LEN };
-	}
+	for (i = 0; i < 4; i++)
+		w[i] = (struct worker){ .d = &devs[i], .map = 1, .iova = base,
+					.va = mem + i * THREAD_LEN };
 	scale_figure("mapunmap_own_ioas", w, map_counts);
 	munmap(mem, MAX_THREADS * THREAD_LEN);
 }

@@ -70,7 +70,7 @@ if [ "$HUNG" = 0 ] && [ -x /rig/peer_bench ]; then
 	rc=$?
 	sed 's/^/#   /' /tmp/peer.out
 	check "peer_bench: one short round on the module, every figure taken (exit $rc)" \
-		sh -c "[ $rc = 0 ] && [ \$(grep -c '^peer: ' /tmp/peer.out) -ge 19 ]"
+		sh -c "[ $rc = 0 ] && [ \$(grep -c '^peer: ' /tmp/peer.out) = 20 ]"
 	check "peer.sh unbound the devices and removed the module" sh -c "[ ! -e /sys/module/vfio_cdev_noiommu ]"
 fi
 
