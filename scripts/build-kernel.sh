@@ -42,24 +42,25 @@ upstream)
 esac
 frag=$top/tests/$kind-kernel.config
 cache=$cache/$kind-kernel
-debs=$cache/debs
-mkdir -p "$debs"
-(cd "$debs" && rm -f ./*.deb && "$top/scripts/deb-suite.sh" "$suite" download "$debs" "linux-source-$ver" "linux-config-$ver") >&2
-srcdeb=$(ls "$debs/linux-source-${ver}"_*.deb | sort -V | tail -n1)
-cfgdeb=$(ls "$debs/linux-config-${ver}"_*.deb | sort -V | tail -n1)
-srcver=$(dpkg-deb -f "$srcdeb" Version)
-key=$( { echo "$kind $mods"; echo "$srcver"; dpkg-deb -f "$cfgdeb" Version; cat "$frag" scripts/build-kernel.sh scripts/trim-kernel.sh; } | sha256sum | cut -c1-12)
+# the key needs only the versions: the packages (~150 MB) are downloaded
+# when the source is not unpacked yet
+srcver=$("$top/scripts/deb-suite.sh" "$suite" version "linux-source-$ver")
+cfgver=$("$top/scripts/deb-suite.sh" "$suite" version "linux-config-$ver")
+key=$( { echo "$kind $mods"; echo "$srcver"; echo "$cfgver"; cat "$frag" scripts/build-kernel.sh scripts/trim-kernel.sh; } | sha256sum | cut -c1-12)
 src=$cache/src-$srcver
 out=$cache/$key
 if [ -e "$out/.complete" ]; then echo "$out"; exit 0; fi
-if [ ! -e "$src/.complete" ]; then
-	rm -rf "$src" "$cache/unpack"; mkdir -p "$src"
-	dpkg-deb -x "$srcdeb" "$cache/unpack"
+# .complete names the config version the source was unpacked with
+if [ "$(cat "$src/.complete" 2>/dev/null)" != "$cfgver" ]; then
+	debs=$cache/debs
+	rm -rf "$src" "$debs" "$cache/unpack"; mkdir -p "$src" "$debs"
+	(cd "$debs" && "$top/scripts/deb-suite.sh" "$suite" download "$debs" "linux-source-$ver=$srcver" "linux-config-$ver=$cfgver") >&2
+	dpkg-deb -x "$debs/linux-source-${ver}_"*.deb "$cache/unpack"
 	tar -xJf "$cache/unpack/usr/src/linux-source-$ver.tar.xz" -C "$src" --strip-components=1
-	dpkg-deb -x "$cfgdeb" "$cache/unpack"
+	dpkg-deb -x "$debs/linux-config-${ver}_"*.deb "$cache/unpack"
 	xz -dc "$cache/unpack/usr/src/linux-config-$ver/config.amd64_none_amd64.xz" >"$src/debian-config"
-	rm -rf "$cache/unpack"
-	touch "$src/.complete"
+	rm -rf "$cache/unpack" "$debs"
+	echo "$cfgver" >"$src/.complete"
 fi
 rm -rf "$out"
 # a chroot's make sees $cache at the same path (.vcn-run bind-mounts the

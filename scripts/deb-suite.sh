@@ -1,14 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# deb-suite.sh SUITE update | download DIR PKG... | extract DIR PKG...
+# deb-suite.sh SUITE update | download DIR PKG... | extract DIR PKG... |
+#              version PKG | uri
 #   Reads another Debian suite (bookworm-backports, trixie-backports, ...)
 #   through a private apt state: the machine's apt sources, preferences and
 #   installed packages are never touched, and nothing is installed. The
 #   archive address is taken from the machine's own apt sources (for a
 #   *-security suite, the security archive's address there). `extract`
-#   downloads and unpacks with dpkg-deb -x. Cache: $VCN_CACHE/deb-suite.
+#   downloads and unpacks with dpkg-deb -x; `version` prints the version
+#   `download` would fetch; `uri` prints the archive address (debootstrap
+#   and a chroot's own sources use it). Cache: $VCN_CACHE/deb-suite.
 set -euo pipefail
-[ $# -ge 2 ] || { sed -n '3,9p' "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n '3,12p' "$0"; exit 2; }
 suite=$1 cmd=$2
 shift 2
 root=${VCN_CACHE:-/var/cache/vfio-cdev-noiommu}/deb-suite/$suite
@@ -17,6 +20,7 @@ case $suite in *-security) want='~' ;; *) want='!~' ;; esac
 uri=$(awk "/^URIs:/ && \$2 $want /security/ {print \$2; exit}" /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
 [ -n "$uri" ] || uri=$(awk "/^deb / && \$2 $want /security/ {print \$2; exit}" /etc/apt/sources.list 2>/dev/null || true)
 [ -n "$uri" ] || { echo "deb-suite: no Debian archive address for $suite in the apt sources" >&2; exit 1; }
+[ "$cmd" != uri ] || { echo "$uri"; exit 0; }
 mkdir -p "$root/lists/partial" "$root/archives/partial" "$root/etc/preferences.d" "$root/etc/sources.list.d"
 # one apt at a time per suite: CI fetches kernels in the background while
 # make check reads the same suites, and apt's own list lock fails, not waits
@@ -31,6 +35,12 @@ apt_opts=(-o Dir::Etc="$root/etc" -o Dir::Etc::SourceList="$root/etc/sources.lis
 fresh() { [ -n "$(find "$root/lists" -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null)" ]; }
 case $cmd in
 update) fresh || apt-get -qq "${apt_opts[@]}" update ;;
+version)
+	fresh || apt-get -qq "${apt_opts[@]}" update
+	v=$(apt-cache "${apt_opts[@]}" show --no-all-versions "$1" 2>/dev/null |
+		awk '/^Version:/ {print $2; exit}') || true
+	[ -n "$v" ] || { echo "deb-suite: $suite has no package $1" >&2; exit 1; }
+	echo "$v" ;;
 download|extract)
 	dir=$1; shift
 	mkdir -p "$dir"

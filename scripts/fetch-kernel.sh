@@ -153,9 +153,7 @@ mk_chroot() {
 	fi
 	command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >&2
 	local uri
-	uri=$(awk '/^URIs:/ && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
-	[ -n "$uri" ] || uri=$(awk '/^deb / && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
-	[ -n "$uri" ] || die "no Debian archive address in the apt sources"
+	uri=$("$here/deb-suite.sh" "$suite" uri) || die "no Debian archive address in the apt sources"
 	rm -rf "$chroot_dir"
 	log "debootstrap $suite into $chroot_dir (once)"
 	debootstrap --variant=minbase --include="$(echo $tools | tr ' ' ,)" \

@@ -61,11 +61,7 @@ ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 # headers installed and nothing else; cached, marked .vcn-ready-KREL
 mk_pristine() {
 	suite=$1 krel=$2 dir=$3
-	uri=$(awk '/^URIs:/ && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
-	[ -n "$uri" ] || uri=$(awk '/^deb / && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
-	suri=$(awk '/^URIs:/ && $2 ~ /security/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
-	[ -n "$suri" ] || suri=$(awk '/^deb / && $2 ~ /security/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
-	[ -n "$uri" ] && [ -n "$suri" ] || { echo "no Debian archive addresses in the apt sources"; return 1; }
+	uri=$("$top/scripts/deb-suite.sh" "$suite" uri) && suri=$("$top/scripts/deb-suite.sh" "$suite-security" uri) || return 1
 	command -v debootstrap >/dev/null || apt-get install -y -qq debootstrap || return 1
 	rm -rf "$dir"
 	debootstrap --variant=minbase --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
