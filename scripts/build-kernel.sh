@@ -42,6 +42,11 @@ upstream)
 esac
 frag=$top/tests/$kind-kernel.config
 cache=$cache/$kind-kernel
+mkdir -p "$cache"
+# one build at a time: a second caller (CI builds the kernel in the
+# background; the matrix asks for it) waits, then finds it built
+exec 9>"$cache/.lock"
+flock 9
 # the key needs only the versions: the packages (~150 MB) are downloaded
 # when the source is not unpacked yet
 srcver=$("$top/scripts/deb-suite.sh" "$suite" version "linux-source-$ver")

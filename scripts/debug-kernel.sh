@@ -18,8 +18,12 @@ key=$( { echo "$srcver"; cat tests/debug-kernel.config scripts/debug-kernel.sh; 
 cache=${VCN_CACHE:-/var/cache/vfio-cdev-noiommu}/debug-kernel
 src=$cache/src-$srcver
 out=$cache/$key
-if [ -e "$out/.complete" ]; then echo "$out"; exit 0; fi
 mkdir -p "$cache"
+# one build at a time: a second caller (CI builds the kernel in the
+# background; make check asks for it) waits, then finds it built
+exec 9>"$cache/.lock"
+flock 9
+if [ -e "$out/.complete" ]; then echo "$out"; exit 0; fi
 if [ ! -e "$src/.complete" ]; then
 	rm -rf "$src"; mkdir -p "$src"
 	tar -xJf "$tarball" -C "$src" --strip-components=1
