@@ -203,7 +203,7 @@ for flavour in $FLAVOURS; do
 		fi ;;
 	debug)
 		# KASAN, lockdep, kmemleak, UBSAN, fault injection (scripts/debug-kernel.sh)
-		echo "== debug kernel (built once, then cached; about 10 minutes the first time)"
+		echo "== debug kernel (built once, then cached; about 20 minutes the first time)"
 		if dk=$(scripts/debug-kernel.sh 2>"$B/debug-kernel.log"); then
 			dkrel=$(cat "$dk/include/config/kernel.release")
 			ok "debug kernel $dkrel is built"
