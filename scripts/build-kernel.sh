@@ -59,7 +59,7 @@ if [ -e "$out/.complete" ]; then echo "$out"; exit 0; fi
 if [ "$(cat "$src/.complete" 2>/dev/null)" != "$cfgver" ]; then
 	debs=$cache/debs
 	rm -rf "$src" "$debs" "$cache/unpack"; mkdir -p "$src" "$debs"
-	(cd "$debs" && "$top/scripts/deb-suite.sh" "$suite" download "$debs" "linux-source-$ver=$srcver" "linux-config-$ver=$cfgver") >&2
+	"$top/scripts/deb-suite.sh" "$suite" download "$debs" "linux-source-$ver=$srcver" "linux-config-$ver=$cfgver" >&2
 	dpkg-deb -x "$debs/linux-source-${ver}_"*.deb "$cache/unpack"
 	tar -xJf "$cache/unpack/usr/src/linux-source-$ver.tar.xz" -C "$src" --strip-components=1
 	dpkg-deb -x "$debs/linux-config-${ver}_"*.deb "$cache/unpack"

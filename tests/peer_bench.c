@@ -219,12 +219,12 @@ static void single_figures(struct vcn_dev *d)
 
 	if (!small || !thp || !huge || map_at(d, small, BIG, iova)) {
 		failed++;
-		return;
+		goto out;
 	}
 	if (map_at(d, huge, BIG, hiova)) {
 		vcn_unmap(d, iova, BIG);
 		failed++;
-		return;
+		goto out;
 	}
 	say_thp();
 	b = (struct bench){ .name = "getpa_4k", .run = op_get_pa_page, .d = d, .iova = iova, .len = BIG };
@@ -247,9 +247,13 @@ static void single_figures(struct vcn_dev *d)
 	figure(&b, "us", 1000);
 	b = (struct bench){ .name = "get_info", .run = op_get_info, .d = d };
 	figure(&b, "ns", 1);
-	munmap(small, BIG);
-	munmap(thp_base, BIG + HPAGE);
-	munmap(huge, BIG);
+out:
+	if (small)
+		munmap(small, BIG);
+	if (thp)
+		munmap(thp_base, BIG + HPAGE);
+	if (huge)
+		munmap(huge, BIG);
 }
 
 static void irq_figures(struct vcn_dev *d)
